@@ -1,0 +1,85 @@
+// Dialects: one per provider wire protocol. A dialect builds request bodies from the
+// canonical prompt (docs in module/core/PROMPT.md) and decodes responses into one
+// normalized ChatResult.
+//
+// build_body runs on the main thread; a Decoder lives on the worker thread of the
+// request it decodes. Neither touches Emacs.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "record.hpp"
+
+namespace llm_native {
+
+struct ToolCall {
+  std::string id;         // provider call id ("" when the provider has none)
+  std::string name;
+  std::string args_json;  // the arguments as one JSON object text ("{}" when empty)
+  std::string extra_json; // provider state for this call as a JSON object ("" if none),
+                          // e.g. {"thought_signature":"..."} for Gemini
+};
+
+// Everything a chat response yields, accumulated over the stream.
+struct ChatResult {
+  std::string text;        // assistant text so far
+  std::string reasoning;   // reasoning / thinking text so far
+  std::vector<ToolCall> tool_calls;  // complete calls only (fragments stay in the decoder)
+  int64_t input_tokens = -1;         // -1: not reported
+  int64_t output_tokens = -1;
+  std::string finish_reason;         // as the provider names it ("" if none)
+  std::string multi_turn_json;       // JSON object to store on the assistant turn, "" if none
+};
+
+enum class DialectKind { OpenAiChat, OpenAiResponses, Anthropic, Gemini, Ollama };
+
+// Parses "openai-chat", "openai-responses", "anthropic", "gemini", "ollama";
+// throws std::invalid_argument otherwise.
+DialectKind parse_dialect(const std::string& name);
+
+// Decodes one response. For a streaming request it is fed each framed record in order;
+// for a non-streaming one it gets one record holding the whole JSON body.
+class Decoder {
+ public:
+  virtual ~Decoder() = default;
+  // Consume one record. Sets error() on a provider error (including one inside a 2xx
+  // stream) or a malformed record; after an error further records are ignored.
+  virtual void on_record(const Record& record) = 0;
+  // The body ended cleanly at the transport level. Finishes pending tool calls and sets
+  // a Truncated error when the provider's end signal was never seen.
+  virtual void finish() = 0;
+
+  const ChatResult& result() const { return result_; }
+  ChatResult& result() { return result_; }
+  const std::optional<Error>& error() const { return error_; }
+  // True once the provider's end signal was seen.
+  bool complete() const { return complete_; }
+
+ protected:
+  ChatResult result_;
+  std::optional<Error> error_;
+  bool complete_ = false;
+};
+
+class Dialect {
+ public:
+  virtual ~Dialect() = default;
+  // Request body (JSON text) from the canonical prompt (JSON text).
+  // Throws std::invalid_argument with a clear message on a prompt it cannot express.
+  virtual std::string build_body(const std::string& canonical_prompt, bool streaming) const = 0;
+  // Framing of this dialect's streamed responses (non-streaming is always Format::Json).
+  virtual Format stream_format() const = 0;
+  virtual std::unique_ptr<Decoder> make_decoder(bool streaming) const = 0;
+  // The provider's own error text from an error body (HTTP 4xx/5xx); falls back to the
+  // body itself, trimmed, when it is not the provider's error shape.
+  virtual std::string error_message(const std::string& body) const = 0;
+};
+
+// The dialect singletons (stateless, safe to share across threads).
+const Dialect& dialect_for(DialectKind kind);
+
+}  // namespace llm_native
