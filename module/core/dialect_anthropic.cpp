@@ -1,0 +1,532 @@
+// Anthropic Messages API (llm-api.md 8.7, streams.md C.3).
+//
+// Deliberate fixes over the incumbent (llm-api.md 13.5): streamed thinking is read from
+// delta.thinking, signature_delta's delta.signature is kept as multi-turn state, and the
+// input tokens of message_start are kept.
+//
+// Canonical options this dialect reads (set by Lisp from the model registry):
+//   "anthropic_thinking": "adaptive"  -> thinking {type:"adaptive"} (or "disabled" when
+//                                        reasoning is "none"), unless tool_choice is "any"
+//   "thinking_budget": N              -> thinking {type:"enabled", budget_tokens:N} for
+//                                        models with budgeted extended thinking
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dialect.hpp"
+#include "json_util.hpp"
+
+namespace llm_native {
+namespace {
+
+using json::Document;
+using json::Value;
+using Alloc = Document::AllocatorType;
+using rapidjson::SizeType;
+
+Value make_string(std::string_view s, Alloc& a) {
+  return Value(s.data(), static_cast<SizeType>(s.size()), a);
+}
+
+// Sets obj[key] = v, replacing an existing member so the output never has duplicate keys.
+void put(Value& obj, std::string_view key, Value&& v, Alloc& a) {
+  auto it = obj.FindMember(Value(rapidjson::StringRef(key.data(), static_cast<SizeType>(key.size()))));
+  if (it != obj.MemberEnd()) {
+    it->value = std::move(v);
+  } else {
+    obj.AddMember(make_string(key, a), std::move(v), a);
+  }
+}
+
+// Default max_tokens by model-name substring, as llm-claude does (llm-api.md 8.7).
+int64_t default_max_tokens(std::string_view model) {
+  if (model.find("opus-4-0") != std::string_view::npos) return 32000;
+  if (model.find('4') != std::string_view::npos || model.find("3-7") != std::string_view::npos)
+    return 64000;
+  if (model.find("opus") != std::string_view::npos) return 4096;
+  return 8192;
+}
+
+Value text_block(std::string_view text, Alloc& a) {
+  Value block(rapidjson::kObjectType);
+  block.AddMember("type", "text", a);
+  block.AddMember("text", make_string(text, a), a);
+  return block;
+}
+
+// Appends the blocks for an interaction's content (string or parts) to blocks.
+void append_content_blocks(const Value& content, Value& blocks, Alloc& a) {
+  if (content.IsString()) {
+    // Anthropic rejects empty text blocks.
+    if (content.GetStringLength() > 0)
+      blocks.PushBack(text_block({content.GetString(), content.GetStringLength()}, a), a);
+    return;
+  }
+  if (!content.IsArray())
+    throw std::invalid_argument("anthropic: interaction content must be a string or an array of parts");
+  for (const Value& part : content.GetArray()) {
+    std::string_view type = json::string_member(part, "type");
+    if (type == "text") {
+      std::string_view text = json::string_member(part, "text");
+      if (!text.empty()) blocks.PushBack(text_block(text, a), a);
+    } else if (type == "media") {
+      std::string_view mime = json::string_member(part, "mime_type");
+      Value source(rapidjson::kObjectType);
+      source.AddMember("type", "base64", a);
+      source.AddMember("media_type", make_string(mime, a), a);
+      source.AddMember("data", make_string(json::string_member(part, "data"), a), a);
+      Value block(rapidjson::kObjectType);
+      block.AddMember("type", rapidjson::StringRef(mime == "application/pdf" ? "document" : "image"), a);
+      block.AddMember("source", source, a);
+      blocks.PushBack(block, a);
+    } else {
+      throw std::invalid_argument("anthropic: unknown content part type '" + std::string(type) + "'");
+    }
+  }
+}
+
+// Thinking state from an earlier turn goes first: Anthropic wants thinking blocks to lead
+// the assistant content they belong to.
+void append_thinking_blocks(const Value& multi_turn, Value& blocks, Alloc& a) {
+  std::string_view redacted = json::string_member(multi_turn, "claude-redacted-thinking");
+  if (!redacted.empty()) {
+    Value block(rapidjson::kObjectType);
+    block.AddMember("type", "redacted_thinking", a);
+    block.AddMember("data", make_string(redacted, a), a);
+    blocks.PushBack(block, a);
+  }
+  std::string_view signature = json::string_member(multi_turn, "claude-reasoning-signature");
+  if (!signature.empty()) {
+    Value block(rapidjson::kObjectType);
+    block.AddMember("type", "thinking", a);
+    block.AddMember("thinking", make_string(json::string_member(multi_turn, "claude-thinking"), a), a);
+    block.AddMember("signature", make_string(signature, a), a);
+    blocks.PushBack(block, a);
+  }
+}
+
+void append_system_text(std::string& system, const Value& content) {
+  std::string text;
+  if (content.IsString()) {
+    text.assign(content.GetString(), content.GetStringLength());
+  } else if (content.IsArray()) {
+    for (const Value& part : content.GetArray()) text += json::string_member(part, "text");
+  }
+  if (text.empty()) return;
+  if (!system.empty() && system.back() != '\n') system += '\n';
+  system += text;
+}
+
+Value build_messages(const Value& interactions, std::string& system, Alloc& a) {
+  Value messages(rapidjson::kArrayType);
+  for (const Value& turn : interactions.GetArray()) {
+    std::string_view role = json::string_member(turn, "role");
+    const Value* content = json::member(turn, "content");
+    if (role == "system") {
+      if (content) append_system_text(system, *content);
+      continue;
+    }
+    Value blocks(rapidjson::kArrayType);
+    const char* wire_role = "user";
+    if (role == "tool_results") {
+      // llm-claude stores tool results with role user (llm-api.md 8.7).
+      if (const Value* results = json::array_member(turn, "tool_results")) {
+        for (const Value& r : results->GetArray()) {
+          Value block(rapidjson::kObjectType);
+          block.AddMember("type", "tool_result", a);
+          block.AddMember("tool_use_id", make_string(json::string_member(r, "call_id"), a), a);
+          block.AddMember("content", make_string(json::string_member(r, "result"), a), a);
+          blocks.PushBack(block, a);
+        }
+      }
+    } else if (role == "user" || role == "assistant") {
+      wire_role = role == "user" ? "user" : "assistant";
+      if (const Value* multi_turn = json::object_member(turn, "multi_turn"))
+        append_thinking_blocks(*multi_turn, blocks, a);
+      if (content) append_content_blocks(*content, blocks, a);
+      if (const Value* uses = json::array_member(turn, "tool_uses")) {
+        for (const Value& use : uses->GetArray()) {
+          Value block(rapidjson::kObjectType);
+          block.AddMember("type", "tool_use", a);
+          block.AddMember("id", make_string(json::string_member(use, "id"), a), a);
+          block.AddMember("name", make_string(json::string_member(use, "name"), a), a);
+          const Value* args = json::object_member(use, "args");
+          block.AddMember("input", args ? Value(*args, a) : Value(rapidjson::kObjectType), a);
+          blocks.PushBack(block, a);
+        }
+      }
+    } else {
+      throw std::invalid_argument("anthropic: unknown interaction role '" + std::string(role) + "'");
+    }
+    if (blocks.Empty()) continue;  // an empty message is a 400 at Anthropic
+    Value message(rapidjson::kObjectType);
+    message.AddMember("role", rapidjson::StringRef(wire_role), a);
+    message.AddMember("content", blocks, a);
+    messages.PushBack(message, a);
+  }
+  return messages;
+}
+
+Value build_tool_choice(const Value& choice, Alloc& a) {
+  Value out(rapidjson::kObjectType);
+  if (choice.IsString()) {
+    std::string_view c(choice.GetString(), choice.GetStringLength());
+    if (c == "auto" || c == "none" || c == "any") {
+      out.AddMember("type", make_string(c, a), a);
+      return out;
+    }
+  } else if (json::has_string(choice, "name")) {
+    out.AddMember("type", "tool", a);
+    out.AddMember("name", make_string(json::string_member(choice, "name"), a), a);
+    return out;
+  }
+  throw std::invalid_argument("anthropic: unsupported tool_choice " + json::to_string(choice));
+}
+
+const char* effort_for(std::string_view reasoning) {
+  if (reasoning == "light") return "low";
+  if (reasoning == "medium") return "medium";
+  if (reasoning == "maximum") return "max";
+  throw std::invalid_argument("anthropic: unknown reasoning level '" + std::string(reasoning) + "'");
+}
+
+std::string build_anthropic_body(const std::string& canonical, bool streaming) {
+  Document prompt;
+  std::string parse_error;
+  if (!json::parse(prompt, canonical, &parse_error) || !prompt.IsObject())
+    throw std::invalid_argument("anthropic: canonical prompt is not a JSON object: " + parse_error);
+
+  Document body(rapidjson::kObjectType);
+  Alloc& a = body.GetAllocator();
+  std::string_view model = json::string_member(prompt, "model");
+  body.AddMember("model", make_string(model, a), a);
+  body.AddMember("stream", streaming, a);
+  body.AddMember("max_tokens", json::int_member(prompt, "max_tokens", default_max_tokens(model)), a);
+
+  std::string system(json::string_member(prompt, "system"));
+  Value messages(rapidjson::kArrayType);
+  if (const Value* interactions = json::array_member(prompt, "interactions"))
+    messages = build_messages(*interactions, system, a);
+  body.AddMember("messages", messages, a);
+  if (!system.empty()) body.AddMember("system", make_string(system, a), a);
+
+  if (const Value* temperature = json::member(prompt, "temperature"))
+    body.AddMember("temperature", Value(*temperature, a), a);
+
+  if (const Value* tools = json::array_member(prompt, "tools")) {
+    Value out(rapidjson::kArrayType);
+    for (const Value& tool : tools->GetArray()) {
+      Value t(rapidjson::kObjectType);
+      t.AddMember("name", make_string(json::string_member(tool, "name"), a), a);
+      t.AddMember("description", make_string(json::string_member(tool, "description"), a), a);
+      const Value* params = json::object_member(tool, "parameters");
+      t.AddMember("input_schema", params ? Value(*params, a) : Value(rapidjson::kObjectType), a);
+      out.PushBack(t, a);
+    }
+    if (!out.Empty()) body.AddMember("tools", out, a);
+  }
+
+  const Value* tool_choice = json::member(prompt, "tool_choice");
+  if (tool_choice) body.AddMember("tool_choice", build_tool_choice(*tool_choice, a), a);
+  bool forced_tool = tool_choice && tool_choice->IsString() &&
+                     std::string_view(tool_choice->GetString()) == "any";
+
+  // A schema becomes output_format; the bare "json" format has no Anthropic equivalent.
+  if (const Value* schema = json::object_member(prompt, "response_format")) {
+    Value s(*schema, a);
+    put(s, "additionalProperties", Value(false), a);
+    Value format(rapidjson::kObjectType);
+    format.AddMember("type", "json_schema", a);
+    format.AddMember("schema", s, a);
+    body.AddMember("output_format", format, a);
+  }
+
+  std::string_view reasoning = json::string_member(prompt, "reasoning");
+  const Value* options = json::object_member(prompt, "options");
+  std::string_view thinking_mode = options ? json::string_member(*options, "anthropic_thinking") : "";
+  int64_t budget = options ? json::int_member(*options, "thinking_budget", -1) : -1;
+  if (thinking_mode == "adaptive" && !forced_tool) {
+    Value thinking(rapidjson::kObjectType);
+    thinking.AddMember("type", rapidjson::StringRef(reasoning == "none" ? "disabled" : "adaptive"), a);
+    body.AddMember("thinking", thinking, a);
+  } else if (!thinking_mode.empty() && thinking_mode != "adaptive") {
+    throw std::invalid_argument("anthropic: unknown anthropic_thinking option '" +
+                                std::string(thinking_mode) + "'");
+  } else if (budget > 0 && reasoning != "none" && !forced_tool) {
+    // Forced tool use and extended thinking are mutually exclusive at Anthropic.
+    Value thinking(rapidjson::kObjectType);
+    thinking.AddMember("type", "enabled", a);
+    thinking.AddMember("budget_tokens", budget, a);
+    body.AddMember("thinking", thinking, a);
+  }
+  if (!reasoning.empty() && reasoning != "none") {
+    Value config(rapidjson::kObjectType);
+    config.AddMember("effort", rapidjson::StringRef(effort_for(reasoning)), a);
+    body.AddMember("output_config", config, a);
+  }
+
+  // Non-standard params go at the top level and win over what was built above.
+  if (const Value* extra = json::object_member(prompt, "non_standard")) {
+    for (const auto& m : extra->GetObject())
+      put(body, std::string_view(m.name.GetString(), m.name.GetStringLength()), Value(m.value, a), a);
+  }
+  return json::to_string(body);
+}
+
+// "overloaded_error: Overloaded" from {"type":"error","error":{"type","message"}}.
+std::string describe_error(const Value& error) {
+  std::string_view type = json::string_member(error, "type");
+  std::string_view message = json::string_member(error, "message");
+  std::string out = "Anthropic error";
+  if (!type.empty()) out.append(" ").append(type);
+  out.append(": ");
+  out.append(message.empty() ? json::to_string(error) : std::string(message));
+  return out;
+}
+
+// The multi-turn state llm stores on the assistant turn; "" when there is nothing that can
+// be sent back (thinking without a signature is refused by Anthropic).
+std::string multi_turn_json(const std::string& thinking, const std::string& signature,
+                            const std::string& redacted) {
+  if (signature.empty() && redacted.empty()) return "";
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  if (!signature.empty()) {
+    w.Key("claude-thinking");
+    json::write_string(w, thinking);
+    w.Key("claude-reasoning-signature");
+    json::write_string(w, signature);
+  }
+  if (!redacted.empty()) {
+    w.Key("claude-redacted-thinking");
+    json::write_string(w, redacted);
+  }
+  w.EndObject();
+  return {buf.GetString(), buf.GetSize()};
+}
+
+void read_usage(const Value& usage, ChatResult& result) {
+  int64_t in = json::int_member(usage, "input_tokens");
+  int64_t out = json::int_member(usage, "output_tokens");
+  if (in >= 0) result.input_tokens = in;
+  if (out >= 0) result.output_tokens = out;
+}
+
+// Streaming: named SSE events whose JSON "type" equals the event name.
+class AnthropicStreamDecoder : public Decoder {
+ public:
+  void on_record(const Record& record) override {
+    if (error_ || complete_ || record.data.empty()) return;
+    Document doc;
+    std::string parse_error;
+    if (!json::parse(doc, record.data, &parse_error) || !doc.IsObject()) {
+      fail(ErrorCode::Protocol, "Anthropic sent an invalid " + record.type + " event: " + parse_error,
+           record.data);
+      return;
+    }
+    std::string_view type = json::string_member(doc, "type");
+    if (type.empty()) type = record.type;
+
+    if (type == "content_block_delta") {
+      on_delta(doc);
+    } else if (type == "content_block_start") {
+      on_block_start(doc);
+    } else if (type == "content_block_stop") {
+      on_block_stop(json::int_member(doc, "index", 0));
+    } else if (type == "message_start") {
+      if (const Value* message = json::object_member(doc, "message"))
+        if (const Value* usage = json::object_member(*message, "usage")) read_usage(*usage, result_);
+    } else if (type == "message_delta") {
+      if (const Value* usage = json::object_member(doc, "usage")) read_usage(*usage, result_);
+      if (const Value* delta = json::object_member(doc, "delta")) {
+        std::string_view stop = json::string_member(*delta, "stop_reason");
+        if (!stop.empty()) result_.finish_reason.assign(stop);
+      }
+    } else if (type == "message_stop") {
+      complete_ = true;
+    } else if (type == "error") {
+      const Value* error = json::object_member(doc, "error");
+      fail(ErrorCode::Provider, error ? describe_error(*error) : "Anthropic error: " + record.data,
+           record.data);
+    }
+    // ping and event types added later are ignored, as Anthropic asks.
+  }
+
+  void finish() override {
+    if (error_ || complete_) return;
+    error_ = Error{ErrorCode::Truncated, "Anthropic stream ended before message_stop", 0, ""};
+  }
+
+ private:
+  struct Block {
+    std::string type;
+    std::string id;
+    std::string name;
+    std::string input_json;  // input_json_delta fragments, joined
+  };
+
+  // Block indexes are small and dense; anything else is a malformed stream.
+  static constexpr int64_t kMaxBlocks = 4096;
+
+  Block* block_at(int64_t index) {
+    if (index < 0 || index >= kMaxBlocks) {
+      fail(ErrorCode::Protocol, "Anthropic sent a content block index out of range: " + std::to_string(index), "");
+      return nullptr;
+    }
+    if (static_cast<size_t>(index) >= blocks_.size()) blocks_.resize(static_cast<size_t>(index) + 1);
+    return &blocks_[static_cast<size_t>(index)];
+  }
+
+  void on_block_start(const Value& doc) {
+    Block* slot = block_at(json::int_member(doc, "index", 0));
+    if (!slot) return;
+    Block& block = *slot;
+    block = Block{};
+    const Value* cb = json::object_member(doc, "content_block");
+    if (!cb) return;
+    block.type = json::string_member(*cb, "type");
+    if (block.type == "tool_use") {
+      block.id = json::string_member(*cb, "id");
+      block.name = json::string_member(*cb, "name");
+    } else if (block.type == "redacted_thinking") {
+      if (redacted_.empty()) redacted_ = json::string_member(*cb, "data");
+      result_.multi_turn_json = multi_turn_json(result_.reasoning, signature_, redacted_);
+    } else if (block.type == "text") {
+      result_.text += json::string_member(*cb, "text");  // normally "", but keep what comes
+    } else if (block.type == "thinking") {
+      result_.reasoning += json::string_member(*cb, "thinking");
+    }
+  }
+
+  void on_delta(const Value& doc) {
+    const Value* delta = json::object_member(doc, "delta");
+    if (!delta) return;
+    std::string_view type = json::string_member(*delta, "type");
+    if (type == "text_delta") {
+      result_.text += json::string_member(*delta, "text");
+    } else if (type == "thinking_delta") {
+      result_.reasoning += json::string_member(*delta, "thinking");
+    } else if (type == "input_json_delta") {
+      if (Block* block = block_at(json::int_member(doc, "index", 0)))
+        block->input_json += json::string_member(*delta, "partial_json");
+    } else if (type == "signature_delta") {
+      signature_ += json::string_member(*delta, "signature");
+    }
+  }
+
+  void on_block_stop(int64_t index) {
+    Block* slot = block_at(index);
+    if (!slot) return;
+    Block& block = *slot;
+    if (block.type == "tool_use") {
+      ToolCall call;
+      call.id = std::move(block.id);
+      call.name = std::move(block.name);
+      if (block.input_json.find_first_not_of(" \t\r\n") == std::string::npos) {
+        call.args_json = "{}";  // no-argument tools stream a single "" fragment
+      } else {
+        Document args;
+        std::string parse_error;
+        if (!json::parse(args, block.input_json, &parse_error) || !args.IsObject()) {
+          fail(ErrorCode::Protocol,
+               "Anthropic sent invalid arguments for tool " + call.name + ": " +
+                   (parse_error.empty() ? "not a JSON object" : parse_error),
+               block.input_json);
+          return;
+        }
+        call.args_json = json::to_string(args);
+      }
+      result_.tool_calls.push_back(std::move(call));
+    } else if (block.type == "thinking") {
+      result_.multi_turn_json = multi_turn_json(result_.reasoning, signature_, redacted_);
+    }
+    block = Block{};
+  }
+
+  void fail(ErrorCode code, std::string message, const std::string& body) {
+    error_ = Error{code, std::move(message), 0, body};
+  }
+
+  std::vector<Block> blocks_;
+  std::string signature_;
+  std::string redacted_;
+};
+
+// Non-streaming: one record holding the whole Message (or error) body.
+class AnthropicBodyDecoder : public Decoder {
+ public:
+  void on_record(const Record& record) override {
+    if (error_ || complete_) return;
+    Document doc;
+    std::string parse_error;
+    if (!json::parse(doc, record.data, &parse_error) || !doc.IsObject()) {
+      error_ = Error{ErrorCode::Protocol, "Anthropic sent an invalid response body: " + parse_error, 0,
+                     record.data};
+      return;
+    }
+    if (const Value* error = json::object_member(doc, "error")) {
+      error_ = Error{ErrorCode::Provider, describe_error(*error), 0, record.data};
+      return;
+    }
+    std::string signature, redacted;
+    if (const Value* content = json::array_member(doc, "content")) {
+      for (const Value& block : content->GetArray()) {
+        std::string_view type = json::string_member(block, "type");
+        if (type == "text") {
+          result_.text += json::string_member(block, "text");
+        } else if (type == "thinking") {
+          result_.reasoning += json::string_member(block, "thinking");
+          signature += json::string_member(block, "signature");
+        } else if (type == "redacted_thinking") {
+          if (redacted.empty()) redacted = json::string_member(block, "data");
+        } else if (type == "tool_use") {
+          const Value* input = json::object_member(block, "input");
+          result_.tool_calls.push_back(ToolCall{std::string(json::string_member(block, "id")),
+                                                std::string(json::string_member(block, "name")),
+                                                input ? json::to_string(*input) : "{}", ""});
+        }
+      }
+    }
+    if (const Value* usage = json::object_member(doc, "usage")) read_usage(*usage, result_);
+    result_.finish_reason = json::string_member(doc, "stop_reason");
+    result_.multi_turn_json = multi_turn_json(result_.reasoning, signature, redacted);
+    complete_ = true;
+  }
+
+  void finish() override {
+    if (error_ || complete_) return;
+    error_ = Error{ErrorCode::Truncated, "Anthropic response body was empty", 0, ""};
+  }
+};
+
+class AnthropicDialect : public Dialect {
+ public:
+  std::string build_body(const std::string& canonical_prompt, bool streaming) const override {
+    return build_anthropic_body(canonical_prompt, streaming);
+  }
+  Format stream_format() const override { return Format::Sse; }
+  std::unique_ptr<Decoder> make_decoder(bool streaming) const override {
+    if (streaming) return std::make_unique<AnthropicStreamDecoder>();
+    return std::make_unique<AnthropicBodyDecoder>();
+  }
+  std::string error_message(const std::string& body) const override {
+    Document doc;
+    if (json::parse(doc, body) && doc.IsObject())
+      if (const Value* error = json::object_member(doc, "error")) return describe_error(*error);
+    size_t begin = body.find_first_not_of(" \t\r\n");
+    if (begin == std::string::npos) return "";
+    size_t end = body.find_last_not_of(" \t\r\n");
+    return body.substr(begin, end - begin + 1);
+  }
+};
+
+}  // namespace
+
+const Dialect& anthropic_dialect() {
+  static const AnthropicDialect dialect;
+  return dialect;
+}
+
+}  // namespace llm_native
