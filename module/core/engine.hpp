@@ -1,0 +1,70 @@
+// The engine: one worker thread that owns a libcurl multi handle and runs every request.
+//
+// Threads: start/cancel/drain/close are called from one thread (Emacs's main thread); the
+// worker thread does all network I/O, framing and decoding, and talks back only through
+// the EventQueue. Every request ends with exactly one terminal event (Done, Error or
+// Cancelled), queued after all its other events.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "dialect.hpp"
+#include "event.hpp"
+#include "framing.hpp"
+
+namespace llm_native {
+
+struct RequestSpec {
+  std::string method = "GET";
+  std::string url;                   // http:// or https:// only
+  std::vector<std::string> headers;  // "Name: value"
+  std::string body;
+  Format format = Format::Json;      // how a 2xx body is framed (plain requests)
+  std::optional<DialectKind> dialect;  // set for chat requests: records go to its decoder
+  bool streaming = false;            // chat requests: streamed or whole response
+  long connect_timeout_ms = 10000;
+  long idle_timeout_ms = 60000;      // no body bytes for this long -> Timeout; 0 = none
+  long total_timeout_ms = 0;         // 0 = none
+  std::string proxy;                 // "" = libcurl's default (the environment's proxies)
+  bool insecure = false;             // skip TLS verification (never the default)
+  std::size_t max_record = kDefaultMaxRecord;
+};
+
+struct EngineStats {
+  uint64_t started = 0, active = 0, rings = 0;
+};
+
+class Engine {
+ public:
+  // doorbell_fd: written when events are queued (not owned); < 0 for none.
+  explicit Engine(int doorbell_fd);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Validates the spec (std::invalid_argument with a clear message) and queues the request.
+  RequestId start(RequestSpec spec);
+  // Stops the transfer; the request's later events are dropped and its Cancelled
+  // terminal event is swallowed, so the caller sees nothing more from it.
+  void cancel(RequestId id);
+  std::vector<Event> drain();
+  // Stops the worker, cancelling every request; waits at most `wait` for it. Returns false if
+  // the worker had to be left to finish on its own. Idempotent.
+  bool close(std::chrono::milliseconds wait = std::chrono::milliseconds(2000));
+  bool closed() const;
+  EngineStats stats() const;
+
+ private:
+  struct Worker;
+  std::shared_ptr<Worker> worker_;
+  std::unordered_set<RequestId> live_;  // started and not yet drained to their terminal event
+  uint64_t started_ = 0;
+  bool closed_ = false;
+};
+
+}  // namespace llm_native

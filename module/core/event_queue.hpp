@@ -1,0 +1,61 @@
+// The queue between the worker and Emacs's main thread, with its doorbell.
+//
+// Workers push; the main thread drains. The doorbell is a file descriptor (in Emacs, the
+// one `open_channel` returns): one byte is written to it only when no wake-up is pending,
+// so at most one byte is ever outstanding per drain and a worker never blocks on it.
+//
+// Chat progress is coalesced: a worker appends text deltas to the request's pending
+// buffer and queues one Progress marker until the next drain, so a drain hands each
+// request its accumulated text once, whatever the number of tokens that arrived.
+#pragma once
+
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "event.hpp"
+
+namespace llm_native {
+
+class EventQueue {
+ public:
+  // doorbell_fd < 0: no doorbell (tests poll drain instead). The queue does not own the fd.
+  explicit EventQueue(int doorbell_fd) : fd_(doorbell_fd) {}
+
+  // Any thread. Terminal events also end the request's progress state.
+  void push(Event&& event);
+  // Any thread: append streamed text and reasoning for a chat request.
+  void push_progress(RequestId id, const char* text, size_t text_len, const char* reasoning,
+                     size_t reasoning_len);
+  // Main thread: every queued event, in order; Progress events carry the request's
+  // accumulated text and reasoning.
+  std::vector<Event> drain();
+  // Drops every later event of this request (main thread, after a cancel).
+  void forget(RequestId id);
+  // Stops ringing (the fd is about to be closed).
+  void disconnect_doorbell();
+  // Number of doorbell bytes written; for tests and stats.
+  uint64_t rings() const { return rings_.load(); }
+
+ private:
+  struct Pending {
+    std::string text, reasoning;  // deltas not yet drained
+    bool queued = false;          // a Progress marker is in events_
+  };
+  void ring_locked();
+
+  std::mutex mutex_;
+  std::vector<Event> events_;
+  std::unordered_map<RequestId, Pending> pending_;
+  bool bell_pending_ = false;
+  int fd_;
+  std::atomic<uint64_t> rings_{0};
+  // Main thread only: the accumulated text per chat request, and cancelled requests.
+  struct Accumulated { std::string text, reasoning; };
+  std::unordered_map<RequestId, Accumulated> accumulated_;
+  std::unordered_map<RequestId, bool> forgotten_;
+};
+
+}  // namespace llm_native

@@ -1,0 +1,25 @@
+// Conversions between Lisp values and the core's plain data (main thread only).
+#pragma once
+
+#include "engine.hpp"
+#include "env.hpp"
+
+namespace llm_native::emacs {
+
+// Reads a request plist: :method :url :headers (list of "Name: value") :body :format
+// (symbol) :dialect (string) :streaming :connect-timeout :idle-timeout :timeout (seconds,
+// nil for none) :proxy :insecure :max-record-size. Throws std::invalid_argument on a bad value.
+RequestSpec spec_from_plist(const Env& env, emacs_value plist);
+
+// One event as a list:
+//   (ID record TYPE DATA EVENT-ID)      TYPE and EVENT-ID nil unless SSE
+//   (ID progress TEXT REASONING)
+//   (ID done STATUS RESULT)             RESULT nil, or for chat requests
+//       [TEXT REASONING TOOL-CALLS INPUT-TOKENS OUTPUT-TOKENS FINISH-REASON MULTI-TURN-JSON]
+//       with TOOL-CALLS a list of [ID NAME ARGS-JSON EXTRA-JSON]; absent values are nil
+//   (ID error CODE MESSAGE STATUS BODY) CODE a symbol: connection timeout http protocol
+//       too-large truncated provider cancelled internal
+//   (ID cancelled)
+emacs_value event_to_lisp(const Env& env, const Event& event);
+
+}  // namespace llm_native::emacs

@@ -1,0 +1,53 @@
+#include "env.hpp"
+
+#include "utf8.hpp"
+
+namespace llm_native::emacs {
+
+emacs_value Env::string(std::string_view text) const {
+  emacs_value v;
+  if (utf8::is_valid(text)) {
+    v = env_->make_string(env_, text.data(), static_cast<ptrdiff_t>(text.size()));
+  } else {
+    std::string clean = utf8::sanitized(text);
+    v = env_->make_string(env_, clean.data(), static_cast<ptrdiff_t>(clean.size()));
+  }
+  check();
+  return v;
+}
+
+std::string Env::to_string(emacs_value v) const {
+  ptrdiff_t size = 0;
+  env_->copy_string_contents(env_, v, nullptr, &size);
+  check();
+  std::string out(static_cast<size_t>(size), '\0');
+  env_->copy_string_contents(env_, v, out.data(), &size);
+  check();
+  out.resize(size > 0 ? static_cast<size_t>(size) - 1 : 0);  // drop the terminating NUL
+  return out;
+}
+
+double Env::to_number(emacs_value v) const {
+  if (is_type(v, "integer")) return static_cast<double>(to_integer(v));
+  double d = env_->extract_float(env_, v);
+  check();
+  return d;
+}
+
+std::string Env::type_name(emacs_value v) const {
+  emacs_value ty = env_->type_of(env_, v);
+  check();
+  return to_string(call("symbol-name", {ty}));
+}
+
+void signal_error(emacs_env* raw, const char* symbol, const char* message) noexcept {
+  // If building the signal data itself fails, the pending exit of that failure stands.
+  std::string text = utf8::sanitized(message);
+  emacs_value msg = raw->make_string(raw, text.data(), static_cast<ptrdiff_t>(text.size()));
+  if (raw->non_local_exit_check(raw) != emacs_funcall_exit_return) return;
+  emacs_value data = raw->funcall(raw, raw->intern(raw, "list"), 1, &msg);
+  if (raw->non_local_exit_check(raw) != emacs_funcall_exit_return) return;
+  raw->non_local_exit_signal(raw, raw->intern(raw, symbol), data);
+}
+
+}  // namespace llm_native::emacs

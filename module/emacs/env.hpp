@@ -1,0 +1,124 @@
+// A thin wrapper over emacs_env for the module's entry points, and the error boundary.
+// Only code in module/emacs includes emacs-module.h, and only the main thread runs it.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <emacs-module.h>
+
+namespace llm_native::emacs {
+
+// A non-local exit is pending in Emacs (a signal or throw from a Lisp call we made).
+// Unwinds C++ to the entry point, which returns and lets Emacs carry the exit on.
+struct LispExit {};
+
+// An error to signal as a Lisp error symbol, with a message.
+struct LispError : std::runtime_error {
+  LispError(std::string symbol, const std::string& message)
+      : std::runtime_error(message), symbol(std::move(symbol)) {}
+  std::string symbol;
+};
+
+class Env {
+ public:
+  explicit Env(emacs_env* env) : env_(env) {}
+  emacs_env* raw() const { return env_; }
+
+  // Throws LispExit if the last env call left a non-local exit pending.
+  void check() const {
+    if (env_->non_local_exit_check(env_) != emacs_funcall_exit_return) throw LispExit{};
+  }
+
+  emacs_value intern(const char* name) const {
+    emacs_value v = env_->intern(env_, name);
+    check();
+    return v;
+  }
+  emacs_value nil() const { return intern("nil"); }
+  emacs_value t() const { return intern("t"); }
+  bool truthy(emacs_value v) const { return env_->is_not_nil(env_, v); }
+  bool is_nil(emacs_value v) const { return !truthy(v); }
+
+  // Makes a Lisp string from UTF-8 text; invalid sequences are replaced with U+FFFD.
+  emacs_value string(std::string_view text) const;
+  emacs_value integer(int64_t n) const {
+    emacs_value v = env_->make_integer(env_, n);
+    check();
+    return v;
+  }
+  emacs_value number(double d) const {
+    emacs_value v = env_->make_float(env_, d);
+    check();
+    return v;
+  }
+
+  emacs_value call(const char* function, std::initializer_list<emacs_value> args) const {
+    std::vector<emacs_value> a(args);
+    emacs_value v = env_->funcall(env_, intern(function), static_cast<ptrdiff_t>(a.size()), a.data());
+    check();
+    return v;
+  }
+  emacs_value list(std::vector<emacs_value>& items) const {
+    emacs_value v = env_->funcall(env_, intern("list"), static_cast<ptrdiff_t>(items.size()), items.data());
+    check();
+    return v;
+  }
+  emacs_value vector(std::vector<emacs_value>& items) const {
+    emacs_value v = env_->funcall(env_, intern("vector"), static_cast<ptrdiff_t>(items.size()), items.data());
+    check();
+    return v;
+  }
+
+  // Reads a Lisp string as UTF-8 (signals wrong-type-argument if v is not a string).
+  std::string to_string(emacs_value v) const;
+  int64_t to_integer(emacs_value v) const {
+    int64_t n = env_->extract_integer(env_, v);
+    check();
+    return n;
+  }
+  double to_number(emacs_value v) const;  // integer or float
+  std::string type_name(emacs_value v) const;  // (symbol-name (type-of v))
+  bool is_type(emacs_value v, const char* type) const {
+    emacs_value ty = env_->type_of(env_, v);
+    check();
+    return env_->eq(env_, ty, intern(type));
+  }
+
+ private:
+  emacs_env* env_;
+};
+
+// Runs body for a module function and turns every C++ exception into a Lisp signal:
+// LispExit passes the pending exit on; LispError signals its symbol with (MESSAGE);
+// std::invalid_argument signals llm-native-invalid-spec; std::bad_alloc memory-full;
+// anything else llm-native-internal-error.
+template <typename Body>
+emacs_value boundary(emacs_env* raw, Body&& body) noexcept;
+
+void signal_error(emacs_env* raw, const char* symbol, const char* message) noexcept;
+
+template <typename Body>
+emacs_value boundary(emacs_env* raw, Body&& body) noexcept {
+  try {
+    Env env(raw);
+    return body(env);
+  } catch (const LispExit&) {
+  } catch (const LispError& e) {
+    signal_error(raw, e.symbol.c_str(), e.what());
+  } catch (const std::invalid_argument& e) {
+    signal_error(raw, "llm-native-invalid-spec", e.what());
+  } catch (const std::bad_alloc&) {
+    signal_error(raw, "memory-full", "out of memory");
+  } catch (const std::exception& e) {
+    signal_error(raw, "llm-native-internal-error", e.what());
+  } catch (...) {
+    signal_error(raw, "llm-native-internal-error", "unknown C++ exception");
+  }
+  return nullptr;
+}
+
+}  // namespace llm_native::emacs
