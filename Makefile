@@ -1,0 +1,70 @@
+# llm-native's front door.  `make' builds the module next to llm-native.el;
+# `make test' runs every suite; `make demo' streams a chat; `make bench' prints figures.
+
+BUILD      ?= build
+BUILD_TYPE ?= RelWithDebInfo
+EMACS      ?= emacs
+JOBS       ?= 2
+CMAKE_ARGS ?=
+
+ERT = $(EMACS) -Q --batch --module-assertions -L . -L lisp -L tests/lisp -l ert
+
+.PHONY: all module deps deps-build configure test test-core test-lisp demo bench check \
+        asan tsan clean
+
+all: module
+
+deps:
+	@sh scripts/install-deps.sh test
+
+deps-build:
+	@sh scripts/install-deps.sh build
+
+configure:
+	@test -f $(BUILD)/CMakeCache.txt || \
+	  cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DEMACS=$(EMACS) $(CMAKE_ARGS)
+
+module: deps-build configure
+	cmake --build $(BUILD) --target llm-native-module -j $(JOBS)
+
+# Every suite: core doctest, the fake server's self-test, ERT under --module-assertions.
+test: deps configure
+	cmake --build $(BUILD) -j $(JOBS)
+	ctest --test-dir $(BUILD) --output-on-failure
+
+test-core: deps configure
+	cmake --build $(BUILD) --target core_tests -j $(JOBS)
+	$(BUILD)/tests/core_tests
+
+test-lisp: deps module
+	ctest --test-dir $(BUILD) --output-on-failure -R '^ert-'
+
+# A streamed chat in the terminal (or on stdout with BATCH=1): see README.md.
+demo: deps-build module
+	@sh tests/demo/run-demo.sh
+
+bench: deps module
+	$(EMACS) -Q --batch -L . -L lisp -L tests/lisp -L tests/bench -l llm-native-bench -f llm-native-bench-main
+
+# Byte-compile with warnings as errors, and checkdoc.
+check: module
+	$(EMACS) -Q --batch -L . -L lisp -L lisp/compat \
+	  --eval '(setq byte-compile-error-on-warn t)' \
+	  -f batch-byte-compile llm-native.el lisp/*.el lisp/compat/*.el
+	$(EMACS) -Q --batch -L . -L lisp -L lisp/compat \
+	  --eval '(dolist (f (append (list "llm-native.el") (directory-files "lisp" t "\\.el$$"))) (checkdoc-file f))'
+	rm -f llm-native.elc lisp/*.elc lisp/compat/*.elc
+
+# The core's tests under AddressSanitizer+UBSan, and under ThreadSanitizer.
+asan: deps
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DLLM_NATIVE_SANITIZE=address,undefined
+	cmake --build build-asan --target core_tests -j $(JOBS)
+	build-asan/tests/core_tests
+
+tsan: deps
+	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DLLM_NATIVE_SANITIZE=thread
+	cmake --build build-tsan --target core_tests -j $(JOBS)
+	build-tsan/tests/core_tests
+
+clean:
+	rm -rf $(BUILD) build-asan build-tsan llm-native-module.so

@@ -1,0 +1,40 @@
+#!/bin/sh
+# Installs what a Debian 12 machine lacks to build, test, benchmark and demo llm-native.
+# The one list of dependencies: the Makefile's `deps' target and .ci/run both run this.
+# Usage: scripts/install-deps.sh [build|test]   (build: only what `make demo' needs)
+set -eu
+
+need=""
+want() {  # want PACKAGE TEST...: add PACKAGE unless the test succeeds
+  pkg=$1; shift
+  if ! "$@" >/dev/null 2>&1; then need="$need $pkg"; fi
+}
+have() { command -v "$1"; }
+header() { test -e "/usr/include/$1" || ls /usr/include/*/"$1"; }
+
+want make have make
+want cmake have cmake
+want g++ have g++
+want emacs-nox have emacs
+want libcurl4-openssl-dev header curl/curl.h
+want rapidjson-dev header rapidjson/document.h
+want python3 have python3
+if [ "${1:-test}" = test ]; then
+  want doctest-dev header doctest/doctest.h
+  want curl have curl
+fi
+# emacs-module.h ships with Emacs (emacs-common); an Emacs from elsewhere may lack it.
+want emacs-common header emacs-module.h
+
+[ -z "$need" ] && exit 0
+echo "llm-native: installing$need" >&2
+if [ "$(id -u)" = 0 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need
+elif have sudo >/dev/null 2>&1; then
+  sudo apt-get update -qq
+  sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need
+else
+  echo "llm-native: missing packages:$need; install them with: apt-get install$need" >&2
+  exit 1
+fi
