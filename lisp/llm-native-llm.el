@@ -305,7 +305,7 @@ KIND is `chat', `stream', `embed' or `batch-embed'.  Signals
   (member dialect '("openai-chat" "ollama" "gemini")))
 
 (defun llm-native--example-prelude (provider)
-  "Return the example prelude llm uses for PROVIDER, or nil for the default one."
+  "Return the example prelude for PROVIDER, as llm has it; nil for the default."
   (cond ((llm-llamacpp-p provider)
          (and (boundp 'llm-llamacpp-example-prelude) llm-llamacpp-example-prelude))
         ((llm-openai-compatible-p provider)
@@ -742,8 +742,8 @@ MULTI-OUTPUT selects plist results."
 (defun llm-native--sync (start)
   "Run the request that START begins and return its result, waiting for it.
 START is called with a response callback and an error callback and
-returns a handle.  Errors are signalled as (SYMBOL MESSAGE).  C-g
-cancels the request."
+returns a handle.  Errors are signalled as (SYMBOL MESSAGE).
+\\[keyboard-quit] cancels the request."
   (let* ((done nil) (value nil) (failure nil)
          (handle (funcall start
                           (lambda (result) (setq done t value result))
@@ -783,7 +783,8 @@ RESPONSE-CALLBACK the result, ERROR-CALLBACK an error symbol and message."
                           error-callback multi-output))
 
 (cl-defmethod llm-cancel-request ((request llm-native-handle))
-  "Cancel the native REQUEST; none of its callbacks runs afterwards."
+  "Cancel the native REQUEST.
+None of its callbacks run afterwards."
   (puthash request t llm-native--cancelled-handles)
   (llm-native-cancel request))
 

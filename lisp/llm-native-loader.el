@@ -36,7 +36,7 @@
   (file-name-directory
    (directory-file-name
     (file-name-directory (or load-file-name buffer-file-name default-directory))))
-  "Root directory of llm-native (the one holding llm-native.el and CMakeLists.txt).")
+  "Root directory of llm-native, holding llm-native.el and CMakeLists.txt.")
 
 (declare-function llm-native--mod-version "ext:llm-native-module")
 
@@ -49,7 +49,8 @@
 
 (defun llm-native-module-compile ()
   "Build the llm-native module with CMake in the llm-native directory.
-Signals `llm-native-module-error' with the build's last output lines when it fails."
+Signals `llm-native-module-error' with the build's last output lines
+when it fails."
   (interactive)
   (let ((default-directory llm-native--root)
         (buffer (get-buffer-create "*llm-native-compile*")))

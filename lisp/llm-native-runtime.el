@@ -34,20 +34,24 @@
 
 (defcustom llm-native-connect-timeout 10
   "Seconds to wait for a connection before a request fails."
-  :type 'number)
+  :type 'number
+  :group 'llm-native)
 
 (defcustom llm-native-idle-timeout 300
   "Seconds without any response bytes after which a request fails, or nil.
 Local models can take minutes before their first token, hence the high default."
-  :type '(choice number (const nil)))
+  :type '(choice number (const nil))
+  :group 'llm-native)
 
 (defcustom llm-native-timeout nil
   "Seconds a whole request may take, or nil for no limit."
-  :type '(choice number (const nil)))
+  :type '(choice number (const nil))
+  :group 'llm-native)
 
 (defcustom llm-native-proxy nil
   "Proxy URL for every request, or nil for the environment's proxy settings."
-  :type '(choice string (const nil)))
+  :type '(choice string (const nil))
+  :group 'llm-native)
 
 (cl-defstruct (llm-native-handle (:constructor llm-native--make-handle)
                                  (:copier nil))
@@ -142,7 +146,7 @@ error callback.  The next request opens the engine again."
         (llm-native--deliver (aref events i))))))
 
 (defun llm-native--deliver (event)
-  "Run the callback EVENT calls for, if its request is still registered."
+  "Run the callback that EVENT is for, if its request is still registered."
   (let ((handle (gethash (car event) llm-native--registry)))
     (when handle
       (pcase (cadr event)
@@ -297,7 +301,8 @@ was killed).  Records arrive in order, then exactly one of :on-done and
                               :record-parser parser))))
 
 (defun llm-native-cancel (handle)
-  "Cancel the request HANDLE: stop its transfer; none of its callbacks runs afterwards."
+  "Cancel the request HANDLE: stop its transfer.
+None of its callbacks runs afterwards."
   (unless (llm-native-handle-p handle)
     (signal 'wrong-type-argument (list 'llm-native-handle-p handle)))
   (let ((id (llm-native-handle-id handle)))
@@ -356,7 +361,8 @@ request."
                                               :null-object nil :false-object :json-false)))))
 
 (defun llm-native--parse-json (text)
-  "Parse TEXT as the llm package represents JSON: alists, vectors, nil, :json-false."
+  "Parse TEXT as the llm package represents JSON.
+Objects are alists, arrays vectors, null nil and false `:json-false'."
   (json-parse-string text :object-type 'alist :array-type 'array
                      :null-object nil :false-object :json-false))
 
