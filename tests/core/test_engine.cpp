@@ -1,0 +1,265 @@
+// The engine and its event queue: coalescing, the doorbell, and whole requests against the
+// fake provider server (tests/server/fake_server.py, started here on 127.0.0.1).
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fcntl.h>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <unistd.h>
+
+#include "engine.hpp"
+#include "event_queue.hpp"
+#include "json_util.hpp"
+
+using namespace llm_native;
+
+namespace {
+
+// Bytes waiting in a non-blocking pipe.
+int pending_bytes(int fd) {
+  char buf[64];
+  int total = 0;
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) total += static_cast<int>(n);
+  return total;
+}
+
+// The fake provider server, for the whole test run.
+class FakeServer {
+ public:
+  static FakeServer& get() {
+    static FakeServer server;
+    return server;
+  }
+  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
+
+ private:
+  FakeServer() {
+    std::string cmd = std::string("python3 '") + LLM_NATIVE_TEST_SERVER +
+                      "' --lifetime 300 --fixtures '" + LLM_NATIVE_FIXTURES + "'";
+    pipe_ = ::popen(cmd.c_str(), "r");
+    if (!pipe_ || std::fscanf(pipe_, "PORT %d", &port_) != 1) throw std::runtime_error("fake server did not start");
+  }
+  ~FakeServer() {
+    // Ask it to exit, then reap it.
+    Engine engine(-1);
+    RequestSpec spec;
+    spec.method = "POST";
+    spec.url = url("/_control/shutdown");
+    engine.start(spec);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    engine.close();
+    ::pclose(pipe_);
+  }
+  FILE* pipe_ = nullptr;
+  int port_ = 0;
+};
+
+// Drains until request id's terminal event; returns all of its events.
+std::vector<Event> run(Engine& engine, RequestId id, double seconds = 20) {
+  std::vector<Event> mine;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    for (Event& e : engine.drain()) {
+      if (e.id != id) continue;
+      bool end = e.terminal();
+      mine.push_back(std::move(e));
+      if (end) return mine;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  FAIL("request did not finish in time");
+  return mine;
+}
+
+// One whole JSON answer from the server (control calls).
+std::string fetch(Engine& engine, const std::string& method, const std::string& url, const std::string& body = "") {
+  RequestSpec spec;
+  spec.method = method;
+  spec.url = url;
+  spec.body = body;
+  std::vector<Event> events = run(engine, engine.start(spec));
+  REQUIRE(events.back().kind == EventKind::Done);
+  REQUIRE(events.size() == 2);
+  return events.front().record.data;
+}
+
+// Registers a scenario; returns its base URL.
+std::string scenario(Engine& engine, const std::string& json) {
+  json::Document doc;
+  REQUIRE(json::parse(doc, fetch(engine, "POST", FakeServer::get().url("/_control/scenario"), json)));
+  return FakeServer::get().url("/s/" + std::string(json::string_member(doc, "token")));
+}
+
+std::string token_of(const std::string& base) { return base.substr(base.rfind('/') + 1); }
+
+}  // namespace
+
+TEST_CASE("event queue: progress coalesces, the doorbell rings once per drain") {
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  ::fcntl(fds[0], F_SETFL, O_NONBLOCK);
+  EventQueue queue(fds[1]);
+  for (int i = 0; i < 1000; ++i) queue.push_progress(7, "ab", 2, "r", i % 2);
+  CHECK(pending_bytes(fds[0]) == 1);
+  Event done;
+  done.id = 7;
+  done.kind = EventKind::Done;
+  queue.push(std::move(done));
+  CHECK(pending_bytes(fds[0]) == 0);  // a wake-up is already pending
+
+  std::vector<Event> events = queue.drain();
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].kind == EventKind::Progress);
+  CHECK(events[0].text.size() == 2000);
+  CHECK(events[0].reasoning.size() == 500);
+  CHECK(events[1].kind == EventKind::Done);
+
+  queue.push_progress(8, "x", 1, "", 0);
+  CHECK(pending_bytes(fds[0]) == 1);  // rings again after a drain
+  queue.push_progress(8, "y", 1, "", 0);
+  events = queue.drain();
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].text == "xy");
+  queue.push_progress(8, "z", 1, "", 0);
+  events = queue.drain();
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].text == "xyz");  // accumulated across drains
+  ::close(fds[0]);
+  ::close(fds[1]);
+}
+
+TEST_CASE("event queue: a forgotten request's events are dropped up to its terminal event") {
+  EventQueue queue(-1);
+  queue.push_progress(3, "a", 1, "", 0);
+  queue.forget(3);
+  Event cancelled;
+  cancelled.id = 3;
+  cancelled.kind = EventKind::Cancelled;
+  queue.push(std::move(cancelled));
+  Event other;
+  other.id = 4;
+  other.kind = EventKind::Record;
+  queue.push(std::move(other));
+  std::vector<Event> events = queue.drain();
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].id == 4);
+}
+
+TEST_CASE("engine: streamed chats decode to the exact text, concurrently") {
+  Engine engine(-1);
+  for (const char* dialect : {"openai-chat", "openai-responses", "anthropic", "gemini", "ollama"}) {
+    CAPTURE(dialect);
+    std::string base = scenario(engine, std::string(R"({"generate": {"dialect": ")") + dialect +
+                                            R"(", "tokens": 3000, "reasoning_tokens": 50}, "chunk": 101})");
+    std::vector<RequestId> ids;
+    for (int i = 0; i < 8; ++i) {
+      RequestSpec spec;
+      spec.method = "POST";
+      spec.url = base + "/chat";
+      spec.body = "{}";
+      spec.dialect = parse_dialect(dialect);
+      spec.streaming = true;
+      ids.push_back(engine.start(spec));
+    }
+    json::Document expected;
+    std::map<RequestId, std::string> progress;
+    std::map<RequestId, Event> done;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (done.size() < ids.size() && std::chrono::steady_clock::now() < deadline) {
+      for (Event& e : engine.drain()) {
+        if (e.kind == EventKind::Progress) {
+          // Accumulated text only ever grows.
+          CHECK(e.text.compare(0, progress[e.id].size(), progress[e.id]) == 0);
+          progress[e.id] = e.text;
+        } else if (e.terminal()) {
+          done[e.id] = std::move(e);
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    REQUIRE(done.size() == ids.size());
+    REQUIRE(json::parse(expected, fetch(engine, "GET", FakeServer::get().url("/_control/expected?token=" + token_of(base)))));
+    for (RequestId id : ids) {
+      const Event& e = done[id];
+      REQUIRE(e.kind == EventKind::Done);
+      REQUIRE(e.result);
+      CHECK(e.result->text == json::string_member(expected, "text"));
+      CHECK(e.result->reasoning == json::string_member(expected, "reasoning"));
+      CHECK(progress[id] == e.result->text);
+      CHECK(e.result->output_tokens > 0);
+    }
+  }
+}
+
+TEST_CASE("engine: HTTP errors carry the provider's message and body") {
+  Engine engine(-1);
+  std::string body = R"({"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}})";
+  std::string base = scenario(engine, R"({"status": 401, "body": )" + std::string(json::to_string(json::Value(body.c_str(), static_cast<rapidjson::SizeType>(body.size())))) + "}");
+  RequestSpec spec;
+  spec.method = "POST";
+  spec.url = base + "/v1/chat/completions";
+  spec.dialect = DialectKind::OpenAiChat;
+  spec.streaming = true;
+  std::vector<Event> events = run(engine, engine.start(spec));
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].kind == EventKind::Error);
+  CHECK(events[0].error.code == ErrorCode::Http);
+  CHECK(events[0].error.http_status == 401);
+  CHECK(events[0].error.body == body);
+  CHECK(events[0].error.message.find("Incorrect API key provided") != std::string::npos);
+}
+
+TEST_CASE("engine: a stream cut before its end signal is truncated") {
+  Engine engine(-1);
+  std::string base = scenario(engine, R"({"fixture": "anthropic/text.sse", "close_after": 700})");
+  RequestSpec spec;
+  spec.method = "POST";
+  spec.url = base + "/v1/messages";
+  spec.dialect = DialectKind::Anthropic;
+  spec.streaming = true;
+  std::vector<Event> events = run(engine, engine.start(spec));
+  CHECK(events.back().kind == EventKind::Error);
+  CHECK(events.back().error.code == ErrorCode::Truncated);
+}
+
+TEST_CASE("engine: cancel stops the request; close cancels the rest and stops the worker") {
+  Engine engine(-1);
+  std::string base = scenario(engine, R"({"generate": {"dialect": "ollama", "tokens": 2000, "interval_ms": 5}})");
+  RequestSpec spec;
+  spec.method = "POST";
+  spec.url = base + "/api/chat";
+  spec.dialect = DialectKind::Ollama;
+  spec.streaming = true;
+  RequestId cancelled = engine.start(spec);
+  RequestId left = engine.start(spec);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  engine.cancel(cancelled);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  for (const Event& e : engine.drain()) CHECK(e.id != cancelled);
+  CHECK(engine.stats().active == 1);
+  CHECK(engine.close());
+  bool left_cancelled = false;
+  for (const Event& e : engine.drain()) {
+    CHECK(e.id != cancelled);
+    if (e.id == left && e.kind == EventKind::Cancelled) left_cancelled = true;
+  }
+  CHECK(left_cancelled);
+  CHECK_THROWS_AS(engine.start(spec), std::logic_error);
+}
+
+TEST_CASE("engine: invalid specs are refused before they start") {
+  Engine engine(-1);
+  RequestSpec spec;
+  spec.url = "file:///etc/passwd";
+  CHECK_THROWS_AS(engine.start(spec), std::invalid_argument);
+  spec.url = "http://127.0.0.1/";
+  spec.headers = {"X-Evil: a\r\nInjected: b"};
+  CHECK_THROWS_AS(engine.start(spec), std::invalid_argument);
+  spec.headers = {};
+  spec.method = "GE T";
+  CHECK_THROWS_AS(engine.start(spec), std::invalid_argument);
+}
