@@ -20,9 +20,9 @@ deps:
 deps-build:
 	@sh scripts/install-deps.sh build
 
+# Always re-run: cheap, and it finds what `make deps' installed since the last run.
 configure:
-	@test -f $(BUILD)/CMakeCache.txt || \
-	  cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DEMACS=$(EMACS) $(CMAKE_ARGS)
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DEMACS=$(EMACS) $(CMAKE_ARGS) >/dev/null
 
 module: deps-build configure
 	cmake --build $(BUILD) --target llm-native-module -j $(JOBS)
