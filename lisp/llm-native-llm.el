@@ -64,12 +64,6 @@ it stays the same, e.g. BASE-URL/v1/messages for Claude."
   :type '(alist :key-type symbol :value-type string)
   :group 'llm-native)
 
-(defcustom llm-native-chat-idle-timeout 600
-  "Seconds a chat request may go without receiving a byte, or nil for no limit.
-Non-streaming requests receive nothing until the model is done, so
-this must cover the longest generation you expect."
-  :type '(choice (const :tag "No limit" nil) number)
-  :group 'llm-native)
 
 (defconst llm-native--azure-api-version "2024-08-01-preview"
   "The api-version query parameter llm sends to Azure.")
@@ -726,10 +720,13 @@ MULTI-OUTPUT selects plist results."
                   :dialect dialect
                   :prompt canonical
                   :streaming streaming
+                  ;; llm's own timeout settings apply when the llm package set them.
                   :connect-timeout (if (boundp 'llm-request-plz-connect-timeout)
-                                       llm-request-plz-connect-timeout 10)
-                  :idle-timeout llm-native-chat-idle-timeout
-                  :timeout (and (boundp 'llm-request-plz-timeout) llm-request-plz-timeout)
+                                       llm-request-plz-connect-timeout
+                                     llm-native-connect-timeout)
+                  :timeout (if (boundp 'llm-request-plz-timeout)
+                               llm-request-plz-timeout
+                             llm-native-timeout)
                   :on-progress (lambda (text reasoning)
                                  (llm-native--on-progress call text reasoning))
                   :on-done (lambda (result) (llm-native--on-done call result))

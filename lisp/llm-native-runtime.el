@@ -37,9 +37,10 @@
   :type 'number
   :group 'llm-native)
 
-(defcustom llm-native-idle-timeout 300
-  "Seconds without any response bytes after which a request fails, or nil.
-Local models can take minutes before their first token, hence the high default."
+(defcustom llm-native-idle-timeout 600
+  "Seconds a request may go without receiving any bytes, or nil for no limit.
+A non-streaming chat receives nothing until the model has finished, and
+local models can take minutes to load, hence the high default."
   :type '(choice number (const nil))
   :group 'llm-native)
 
