@@ -1,0 +1,62 @@
+#!/bin/sh
+# `make demo': stream a chat answer through llm-native and show its figures.
+# In a terminal (stdin and stdout are ttys) it runs `emacs -nw' with the answer in a
+# buffer; otherwise, or with BATCH=1, `emacs --batch' printing the answer on stdout.
+# The provider comes from the environment: see lisp/llm-native-demo.el and README.md.
+# A failure is one line on stderr and a non-zero exit status.
+set -u
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root" || exit 1
+EMACS=${EMACS:-emacs}
+
+fail() { echo "llm-native demo: $*" >&2; exit 1; }
+
+emacs_program=${EMACS%% *}
+command -v "$emacs_program" >/dev/null 2>&1 || fail "Emacs ($emacs_program) is not installed"
+
+# The module: build it when it is missing (`make demo' already did), else explain why not.
+if [ ! -f llm-native-module.so ]; then
+  if ! command -v cmake >/dev/null 2>&1; then
+    fail "the module llm-native-module.so is not built and cmake is missing; run: sh scripts/install-deps.sh build && make"
+  fi
+  if ! command -v c++ >/dev/null 2>&1 && ! command -v g++ >/dev/null 2>&1; then
+    fail "the module llm-native-module.so is not built and there is no C++ compiler; run: sh scripts/install-deps.sh build && make"
+  fi
+  echo "llm-native demo: building the module..." >&2
+  log=$(mktemp)
+  # A build directory of its own, without the tests: they need doctest, the demo does not.
+  if ! { cmake -S . -B build-demo -DCMAKE_BUILD_TYPE=Release -DLLM_NATIVE_TESTS=OFF &&
+         cmake --build build-demo --target llm-native-module -j 2; } >"$log" 2>&1; then
+    tail -n 20 "$log" >&2
+    rm -f "$log"
+    fail "building the module failed (output above)"
+  fi
+  rm -f "$log"
+  [ -f llm-native-module.so ] || fail "the build did not produce llm-native-module.so"
+fi
+
+batch=${BATCH:-}
+if [ -z "$batch" ] || [ "$batch" = 0 ]; then
+  if [ -t 0 ] && [ -t 1 ]; then batch=0; else batch=1; fi
+fi
+
+if [ "$batch" != 0 ]; then
+  # $EMACS may carry flags (e.g. "emacs --module-assertions"), hence no quotes.
+  # shellcheck disable=SC2086
+  exec $EMACS -Q --batch -L . -L lisp -l llm-native-demo -f llm-native-demo-batch
+fi
+
+# Terminal: Emacs owns the screen, so its error line is written to a file and printed
+# here once the terminal is back to normal.
+LLM_NATIVE_DEMO_ERROR_FILE=$(mktemp)
+export LLM_NATIVE_DEMO_ERROR_FILE
+trap 'rm -f "$LLM_NATIVE_DEMO_ERROR_FILE"' EXIT
+# shellcheck disable=SC2086
+$EMACS -Q -nw -L . -L lisp -l llm-native-demo -f llm-native-demo-terminal
+status=$?
+if [ -s "$LLM_NATIVE_DEMO_ERROR_FILE" ]; then
+  cat "$LLM_NATIVE_DEMO_ERROR_FILE" >&2
+  [ "$status" = 0 ] && status=1
+fi
+exit "$status"
