@@ -78,7 +78,7 @@ local models can take minutes to load, hence the high default."
         (let ((pipe (make-pipe-process :name "llm-native" :buffer nil :noquery t
                                        :coding 'binary
                                        :filter #'llm-native--filter
-                                       :sentinel #'ignore)))
+                                       :sentinel #'llm-native--sentinel)))
           (condition-case err
               (setq llm-native--runtime (llm-native--mod-open pipe)
                     llm-native--pipe pipe)
@@ -119,6 +119,12 @@ error callback.  The next request opens the engine again."
                           'llm-native-cancelled "The llm-native engine was closed" nil)))))
 
 ;;;; Dispatch
+
+(defun llm-native--sentinel (process _event)
+  "Close the engine when its pipe PROCESS died under it (e.g. deleted by hand).
+Running requests then get an `llm-native-cancelled' error callback."
+  (when (and (eq process llm-native--pipe) (not (process-live-p process)))
+    (llm-native--close t)))
 
 (defun llm-native--filter (_process _output)
   "Drain the engine's events and schedule their dispatch."

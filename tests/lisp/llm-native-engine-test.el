@@ -276,6 +276,21 @@ The plist is (:records LIST :done INFO :error (SYMBOL MESSAGE INFO) :handle H)."
       (llm-native-test-wait-until (lambda () (llm-native-engine-test--finished again)))
       (should (equal (plist-get again :records) '([1]))))))
 
+(ert-deftest llm-native-engine-pipe-deleted-mid-stream ()
+  "Deleting the doorbell pipe mid-stream closes the engine cleanly; it reopens after."
+  (let* ((base (llm-native-test-scenario
+                (list :generate (list :dialect "openai-chat" :tokens 300 :interval-ms 10))))
+         (state (llm-native-engine-test--collect (concat base "/x") :format 'sse)))
+    (llm-native-test-wait-until (lambda () (plist-get state :records)))
+    (delete-process llm-native--pipe)
+    (llm-native-test-wait-until (lambda () (llm-native-engine-test--finished state)))
+    (should (eq (car (plist-get state :error)) 'llm-native-cancelled))
+    (should-not llm-native--runtime)
+    (let ((again (llm-native-engine-test--collect
+                  (concat (llm-native-test-scenario (list :body "{\"ok\": true}")) "/y"))))
+      (llm-native-test-wait-until (lambda () (llm-native-engine-test--finished again)))
+      (should (equal (plist-get again :records) '(((ok . t))))))))
+
 (ert-deftest llm-native-engine-survives-gc-pressure ()
   "Requests complete while garbage collection runs between events."
   (let* ((base (llm-native-test-scenario
