@@ -44,6 +44,7 @@ demo: deps-build module
 	@sh tests/demo/run-demo.sh
 
 bench: deps module
+	cmake --build $(BUILD) --target core_bench -j $(JOBS)
 	$(EMACS) -Q --batch -L . -L lisp -L tests/lisp -L tests/bench -l llm-native-bench -f llm-native-bench-main
 
 # Byte-compile with warnings as errors, and checkdoc.

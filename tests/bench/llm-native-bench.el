@@ -1,0 +1,669 @@
+;;; llm-native-bench.el --- Benchmarks of llm-native against the fake provider server  -*- lexical-binding: t; -*-
+
+;; Copyright (C) 2026 The llm-native authors
+;; SPDX-License-Identifier: GPL-3.0-or-later
+
+;;; Commentary:
+
+;; `make bench' runs `llm-native-bench-main' in a batch Emacs.  Every
+;; scenario streams through `llm-chat-streaming' with a partial callback
+;; from the fake provider server (tests/server/fake_server.py, a separate
+;; process on 127.0.0.1) and checks the final text byte for byte against
+;; the server's /_control/expected.  Each figure is the median of several
+;; runs (env LLM_NATIVE_BENCH_RUNS, default 5; memory runs once).
+;;
+;; Figures:
+;; - main-thread CPU: utime+stime of /proc/self/task/<pid>/stat (the main
+;;   thread's tid is the pid), apart from the whole process (/proc/self/stat,
+;;   which includes the engine's worker thread).  Both count clock ticks of
+;;   1/CLK_TCK s (10 ms on most systems); the table says so.
+;; - wall time: from the call to the response callback.
+;; - GC: deltas of `gcs-done' and `gc-elapsed'.
+;; - lateness: a 10 ms timer that re-arms itself records how late each
+;;   firing runs (a stand-in for a frozen editor).
+;;
+;; Output: one JSON line per scenario on stdout, then a readable table; the
+;; JSON lines also go to build/bench-results.json (env
+;; LLM_NATIVE_BENCH_OUTPUT).  Targets and the incumbent's figures are printed
+;; beside the measurements, never as pass/fail.
+
+;;; Code:
+
+(require 'cl-lib)
+(require 'json)
+(require 'subr-x)
+(require 'llm-native)
+(require 'llm-native-test-util)
+
+(defvar llm-warn-on-nonfree)
+(setq llm-warn-on-nonfree nil)
+
+(defvar llm-native-bench--root
+  (expand-file-name "../.." (file-name-directory (or load-file-name buffer-file-name)))
+  "The repository root.")
+
+(defvar llm-native-bench-runs
+  (let ((env (getenv "LLM_NATIVE_BENCH_RUNS")))
+    (if (and env (> (string-to-number env) 0)) (string-to-number env) 5))
+  "How many runs each scenario's medians are taken over.")
+
+(defvar llm-native-bench--clock-ticks nil "Clock ticks per second of /proc's CPU times.")
+
+;;;; Measuring
+
+(defun llm-native-bench--clock-ticks ()
+  "Return CLK_TCK, the unit of /proc CPU times."
+  (or llm-native-bench--clock-ticks
+      (setq llm-native-bench--clock-ticks
+            (let ((out (string-trim (shell-command-to-string "getconf CLK_TCK"))))
+              (if (> (string-to-number out) 0) (string-to-number out) 100)))))
+
+(defun llm-native-bench--read-file (file)
+  "Return the contents of FILE (a /proc file) as a string."
+  (with-temp-buffer
+    (insert-file-contents-literally file)
+    (buffer-string)))
+
+(defun llm-native-bench--stat-fields (file)
+  "Return the fields of the /proc stat FILE after the command name.
+Element 0 is field 3 (state) of proc(5), so utime is element 11."
+  (let ((text (llm-native-bench--read-file file)))
+    ;; The command name may hold spaces and parentheses: cut after the last ")".
+    (split-string (substring text (1+ (cl-position ?\) text :from-end t))) " " t)))
+
+(defun llm-native-bench--cpu (file &optional children)
+  "Return utime+stime in seconds from the /proc stat FILE.
+With CHILDREN, return cutime+cstime (waited-for children) instead."
+  (let* ((fields (llm-native-bench--stat-fields file))
+         (index (if children 13 11)))
+    (/ (float (+ (string-to-number (nth index fields))
+                 (string-to-number (nth (1+ index) fields))))
+       (llm-native-bench--clock-ticks))))
+
+(defun llm-native-bench--main-thread-file ()
+  "Return the stat file of Emacs's main thread."
+  (format "/proc/self/task/%d/stat" (emacs-pid)))
+
+(defun llm-native-bench--snapshot ()
+  "Return the counters a measurement takes differences of."
+  (list :time (float-time)
+        :main-cpu (llm-native-bench--cpu (llm-native-bench--main-thread-file))
+        :cpu (llm-native-bench--cpu "/proc/self/stat")
+        :child-cpu (llm-native-bench--cpu "/proc/self/stat" t)
+        :gcs gcs-done
+        :gc-time gc-elapsed))
+
+(defun llm-native-bench--delta (before)
+  "Return the measured plist from snapshot BEFORE to now.
+Keys :wall :main-cpu :cpu :child-cpu :gcs :gc-time."
+  (let ((after (llm-native-bench--snapshot)))
+    (list :wall (- (plist-get after :time) (plist-get before :time))
+          :main-cpu (- (plist-get after :main-cpu) (plist-get before :main-cpu))
+          :cpu (- (plist-get after :cpu) (plist-get before :cpu))
+          :child-cpu (- (plist-get after :child-cpu) (plist-get before :child-cpu))
+          :gcs (- (plist-get after :gcs) (plist-get before :gcs))
+          :gc-time (- (plist-get after :gc-time) (plist-get before :gc-time)))))
+
+(defun llm-native-bench--rss-kib ()
+  "Return this Emacs's resident memory in KiB (VmRSS)."
+  (let ((status (llm-native-bench--read-file "/proc/self/status")))
+    (if (string-match "^VmRSS:[ \t]+\\([0-9]+\\)" status)
+        (string-to-number (match-string 1 status))
+      0)))
+
+(defun llm-native-bench--fd-count (&optional sockets)
+  "Return how many file descriptors this Emacs has open.
+With SOCKETS, count only sockets (libcurl's cached connections among them)."
+  (cl-count-if (lambda (fd)
+                 (or (not sockets)
+                     (string-prefix-p "socket:" (or (file-symlink-p (concat "/proc/self/fd/" fd))
+                                                    ""))))
+               (directory-files "/proc/self/fd" nil "\\`[0-9]+\\'" t)))
+
+(defun llm-native-bench--percentile (values fraction)
+  "Return the FRACTION percentile (0..1, nearest rank) of the numbers VALUES."
+  (if (null values) 0
+    (let ((sorted (sort (copy-sequence values) #'<)))
+      (nth (max 0 (min (1- (length sorted))
+                       (1- (ceiling (* fraction (length sorted))))))
+           sorted))))
+
+;;;; The lateness probe
+
+(defvar llm-native-bench--lateness nil "Lateness in seconds of each probe firing, newest first.")
+(defvar llm-native-bench--probe-timer nil "The probe's pending timer.")
+(defvar llm-native-bench--probe-due nil "When the probe's pending timer should fire.")
+
+(defconst llm-native-bench--probe-period 0.01 "The probe's period in seconds.")
+
+(defun llm-native-bench--probe-tick ()
+  "Record how late this firing is and arm the next one."
+  (let ((now (float-time)))
+    (push (max 0.0 (- now llm-native-bench--probe-due)) llm-native-bench--lateness)
+    (setq llm-native-bench--probe-due (+ now llm-native-bench--probe-period)
+          llm-native-bench--probe-timer
+          (run-at-time llm-native-bench--probe-period nil #'llm-native-bench--probe-tick))))
+
+(defun llm-native-bench--probe-start ()
+  "Start the lateness probe."
+  (setq llm-native-bench--lateness nil
+        llm-native-bench--probe-due (+ (float-time) llm-native-bench--probe-period)
+        llm-native-bench--probe-timer
+        (run-at-time llm-native-bench--probe-period nil #'llm-native-bench--probe-tick)))
+
+(defun llm-native-bench--probe-stop ()
+  "Stop the probe; return (:late-p50 :late-p99 :late-max) in seconds.
+A firing still pending counts too: if the main loop is stuck when the
+measurement ends, that delay is lateness as well."
+  (let ((now (float-time)))
+    (when llm-native-bench--probe-timer
+      (cancel-timer llm-native-bench--probe-timer)
+      (setq llm-native-bench--probe-timer nil)
+      (when (> now llm-native-bench--probe-due)
+        (push (- now llm-native-bench--probe-due) llm-native-bench--lateness))))
+  (let ((late llm-native-bench--lateness))
+    (list :late-p50 (llm-native-bench--percentile late 0.5)
+          :late-p99 (llm-native-bench--percentile late 0.99)
+          :late-max (if late (apply #'max late) 0)
+          :late-samples (length late))))
+
+;;;; Talking to the fake server
+
+(defun llm-native-bench--scenario (spec)
+  "Register the fake-server scenario SPEC (a plist); return its base URL."
+  (llm-native-test-scenario spec))
+
+(defun llm-native-bench--expected (base)
+  "Return the exact text the scenario BASE generated (its latest finished request)."
+  (alist-get 'text (llm-native-test-expected base)))
+
+(defun llm-native-bench--openai (base)
+  "Return an OpenAI-compatible provider aimed at the scenario BASE."
+  (make-llm-openai-compatible :url (concat base "/v1/") :key "bench-key"
+                              :chat-model "bench-model"))
+
+(defun llm-native-bench--wait (pred seconds)
+  "Run the main loop until PRED returns non-nil; signal an error after SECONDS."
+  (let ((deadline (+ (float-time) seconds)))
+    (while (and (not (funcall pred)) (< (float-time) deadline))
+      (accept-process-output nil 0.01))
+    (unless (funcall pred)
+      (error "Timed out after %ss" seconds))))
+
+(cl-defun llm-native-bench--stream (provider &key on-partial (timeout 120))
+  "Start one streaming chat with PROVIDER; return its state plist.
+The plist is filled as the request runs: :partials (count), :done-at
+\(`float-time' of the response callback), :text, :error.  ON-PARTIAL,
+if given, is also called with each partial text."
+  (let ((state (list :partials 0 :done-at nil :text nil :error nil :timeout timeout)))
+    (llm-chat-streaming provider (llm-make-chat-prompt "Go")
+                        (lambda (text)
+                          (setq state (plist-put state :partials (1+ (plist-get state :partials))))
+                          (when on-partial (funcall on-partial text)))
+                        (lambda (text)
+                          (setq state (plist-put state :text text))
+                          (setq state (plist-put state :done-at (float-time))))
+                        (lambda (symbol message)
+                          (setq state (plist-put state :error (format "%s: %s" symbol message)))
+                          (setq state (plist-put state :done-at (float-time)))))
+    (lambda () state)))
+
+(defun llm-native-bench--finished-p (stream)
+  "Return non-nil when STREAM (from `llm-native-bench--stream') has ended."
+  (plist-get (funcall stream) :done-at))
+
+(defun llm-native-bench--run-streams (streams-thunk expected-fn &optional probe)
+  "Start the streams STREAMS-THUNK returns, wait for them all and measure.
+EXPECTED-FN returns the expected text once they ended.  With PROBE,
+run the lateness probe meanwhile.  Return the measured plist, with
+:text-ok, :errors and :partials (total)."
+  (garbage-collect)
+  (let* ((before (llm-native-bench--snapshot))
+         (_ (when probe (llm-native-bench--probe-start)))
+         (streams (funcall streams-thunk))
+         (timeout (apply #'max (mapcar (lambda (s) (plist-get (funcall s) :timeout)) streams))))
+    (llm-native-bench--wait (lambda () (cl-every #'llm-native-bench--finished-p streams))
+                            timeout)
+    (let* ((lateness (and probe (llm-native-bench--probe-stop)))
+           (measured (llm-native-bench--delta before))
+           (last-done (apply #'max (mapcar (lambda (s) (plist-get (funcall s) :done-at)) streams)))
+           (expected (funcall expected-fn))
+           (errors (delq nil (mapcar (lambda (s) (plist-get (funcall s) :error)) streams))))
+      ;; Wall time ends at the last response callback, not when the wait loop noticed it.
+      (setq measured (plist-put measured :wall (- last-done (plist-get before :time))))
+      (append measured lateness
+              (list :text-ok (and (null errors)
+                                  (cl-every (lambda (s) (equal (plist-get (funcall s) :text) expected))
+                                            streams))
+                    :errors (length errors)
+                    :error-text (car errors)
+                    :partials (apply #'+ (mapcar (lambda (s) (plist-get (funcall s) :partials))
+                                                 streams)))))))
+
+;;;; Scenarios
+
+(defconst llm-native-bench--throughput-tokens 20000 "Tokens of the throughput stream.")
+
+(defun llm-native-bench--throughput-scenario ()
+  "Register the throughput stream: 20,000 mixed tokens as fast as possible."
+  (llm-native-bench--scenario
+   (list :generate (list :dialect "openai-chat" :tokens llm-native-bench--throughput-tokens))))
+
+(defun llm-native-bench-throughput (base)
+  "One run of scenario 1 against BASE (from the throughput scenario)."
+  (let* ((provider (llm-native-bench--openai base))
+         (result (llm-native-bench--run-streams
+                  (lambda () (list (llm-native-bench--stream provider)))
+                  (lambda () (llm-native-bench--expected base)))))
+    (append result (list :tokens-per-s (/ llm-native-bench--throughput-tokens
+                                          (max 1e-6 (plist-get result :wall)))))))
+
+(defun llm-native-bench-responsiveness (base)
+  "One run of scenario 3: the throughput stream from BASE with the lateness probe."
+  (llm-native-bench--run-streams
+   (lambda () (list (llm-native-bench--stream (llm-native-bench--openai base))))
+   (lambda () (llm-native-bench--expected base))
+   t))
+
+(defun llm-native-bench-latency ()
+  "One run of scenario 2: 200 time-stamped tokens, one every 20 ms."
+  (let* ((base (llm-native-bench--scenario
+                (list :generate (list :dialect "openai-chat" :tokens 200 :interval_ms 20
+                                      :timestamps t :text ["tok "]))))
+         (delays nil)
+         (seen 0)
+         (result
+          (llm-native-bench--run-streams
+           (lambda ()
+             (list (llm-native-bench--stream
+                    (llm-native-bench--openai base)
+                    :on-partial
+                    (lambda (text)
+                      (let ((now (float-time)))
+                        ;; Each new "<send time>|tok " since the last partial is one token.
+                        (while (string-match "\\([0-9]+\\.[0-9]+\\)|" text seen)
+                          (push (- now (string-to-number (match-string 1 text))) delays)
+                          (setq seen (match-end 0))))))))
+           (lambda () (llm-native-bench--expected base)))))
+    (append result
+            (list :latency-p50 (llm-native-bench--percentile delays 0.5)
+                  :latency-p99 (llm-native-bench--percentile delays 0.99)
+                  :latency-max (if delays (apply #'max delays) 0)
+                  :latency-samples (length delays)))))
+
+(defun llm-native-bench-concurrency (base)
+  "One run of scenario 4: 50 streams of 1,000 tokens at once from BASE."
+  (let ((provider (llm-native-bench--openai base)))
+    (llm-native-bench--run-streams
+     (lambda () (cl-loop repeat 50 collect (llm-native-bench--stream provider)))
+     (lambda () (llm-native-bench--expected base))
+     t)))
+
+(defconst llm-native-bench--big-record-bytes (* 4 1024 1024) "Size of the big record.")
+
+(defun llm-native-bench-big-gemini (base)
+  "One run of scenario 5 with Gemini's JSON array from BASE (a 4 MiB element)."
+  (let ((llm-native-url-overrides (list (cons 'llm-gemini base))))
+    (llm-native-bench--run-streams
+     (lambda () (list (llm-native-bench--stream
+                       (make-llm-gemini :key "bench-key" :chat-model "bench-model"))))
+     (lambda () (llm-native-bench--expected base))
+     t)))
+
+(defun llm-native-bench-big-sse (base)
+  "One run of scenario 5 with one 4 MiB SSE event from BASE (OpenAI-compatible)."
+  (let ((llm-native-url-overrides (list (cons 'llm-openai-compatible (concat base "/v1/")))))
+    (llm-native-bench--run-streams
+     (lambda () (list (llm-native-bench--stream
+                       (make-llm-openai-compatible :url "http://unused.invalid/v1/"
+                                                   :key "bench-key" :chat-model "bench-model"))))
+     (lambda () (llm-native-bench--expected base))
+     t)))
+
+(defun llm-native-bench--big-scenario (dialect)
+  "Register a stream of DIALECT whose first text delta is 4 MiB."
+  (llm-native-bench--scenario
+   (list :generate (list :dialect dialect :tokens 20
+                         :big_record_bytes llm-native-bench--big-record-bytes))))
+
+(defun llm-native-bench-heavy-consumer (base)
+  "One run of scenario 6: 4,000 tokens from BASE to an Ellama-like consumer.
+Like Ellama's, the callback replaces the whole response in a buffer
+with the filtered accumulated text, so its work grows with the text."
+  (let ((buffer (get-buffer-create " *llm-native-bench-consumer*")))
+    (with-current-buffer buffer (erase-buffer))
+    (prog1
+        (llm-native-bench--run-streams
+         (lambda ()
+           (list (llm-native-bench--stream
+                  (llm-native-bench--openai base)
+                  :on-partial
+                  (lambda (text)
+                    (with-current-buffer buffer
+                      (erase-buffer)
+                      ;; A markdown-to-org style pass over the whole text, as Ellama does.
+                      (insert (replace-regexp-in-string "`\\([^`]*\\)`" "=\\1=" text t)))))))
+         (lambda () (llm-native-bench--expected base))
+         t)
+      (kill-buffer buffer))))
+
+(defconst llm-native-bench--memory-requests 10000 "Requests of the memory scenario.")
+(defconst llm-native-bench--memory-batch 50 "Requests in flight at once in the memory scenario.")
+
+(defun llm-native-bench--short-requests (base count)
+  "Run COUNT short streaming requests to BASE, a batch at a time.
+Return (FAILURES . WRONG-TEXTS)."
+  (let ((provider (llm-native-bench--openai base))
+        (expected (progn
+                    (let ((s (llm-native-bench--stream (llm-native-bench--openai base))))
+                      (llm-native-bench--wait (lambda () (llm-native-bench--finished-p s)) 30))
+                    (llm-native-bench--expected base)))
+        (failures 0) (wrong 0) (left count))
+    (while (> left 0)
+      (let ((streams (cl-loop repeat (min left llm-native-bench--memory-batch)
+                              collect (llm-native-bench--stream provider :timeout 60))))
+        (llm-native-bench--wait (lambda () (cl-every #'llm-native-bench--finished-p streams)) 60)
+        (dolist (s streams)
+          (let ((state (funcall s)))
+            (cond ((plist-get state :error) (cl-incf failures))
+                  ((not (equal (plist-get state :text) expected)) (cl-incf wrong)))))
+        (cl-decf left (length streams))))
+    (cons failures wrong)))
+
+(defun llm-native-bench-memory ()
+  "Scenario 7: resident memory and descriptors around 10,000 short requests."
+  (let ((base (llm-native-bench--scenario
+               (list :generate (list :dialect "openai-chat" :tokens 5)))))
+    ;; Warm up first, so that one-time allocations (the engine, curl's
+    ;; connection cache, Lisp's heap) are in the "before" figure.
+    (llm-native-bench--short-requests base 500)
+    (garbage-collect)
+    (let* ((rss-before (llm-native-bench--rss-kib))
+           (fds-before (llm-native-bench--fd-count))
+           (sockets-before (llm-native-bench--fd-count t))
+           (before (llm-native-bench--snapshot))
+           (outcome (llm-native-bench--short-requests base llm-native-bench--memory-requests))
+           (measured (llm-native-bench--delta before)))
+      (garbage-collect)
+      (let ((rss-after (llm-native-bench--rss-kib))
+            (fds-after (llm-native-bench--fd-count))
+            (sockets-after (llm-native-bench--fd-count t)))
+        (append measured
+                (list :rss-before-kib rss-before :rss-after-kib rss-after
+                      :rss-growth-kib (- rss-after rss-before)
+                      :fds-before fds-before :fds-after fds-after
+                      :fd-growth (- fds-after fds-before)
+                      :sockets-before sockets-before :sockets-after sockets-after
+                      :non-socket-fd-growth (- (- fds-after sockets-after)
+                                               (- fds-before sockets-before))
+                      :requests llm-native-bench--memory-requests
+                      :errors (car outcome)
+                      :text-ok (and (zerop (car outcome)) (zerop (cdr outcome)))))))))
+
+(defun llm-native-bench-curl (base)
+  "One run of scenario 8a: curl(1) fetches the stream of BASE to /dev/null.
+CPU is curl's own (this Emacs's waited-for children)."
+  (let* ((before (llm-native-bench--snapshot))
+         (status (call-process "curl" nil nil nil "-sS" "-o" "/dev/null" "-X" "POST"
+                               "-H" "Content-Type: application/json"
+                               "--data-binary" "{\"model\":\"bench-model\",\"stream\":true}"
+                               (concat base "/v1/chat/completions")))
+         (measured (llm-native-bench--delta before)))
+    (list :wall (plist-get measured :wall)
+          :cpu (plist-get measured :child-cpu)
+          :text-ok (eql status 0))))
+
+(defun llm-native-bench--core-bench-program ()
+  "Return the core_bench executable, or nil when it is not built."
+  (let ((program (expand-file-name (or (getenv "LLM_NATIVE_CORE_BENCH")
+                                       (concat (or (getenv "BUILD") "build")
+                                               "/tests/bench/core_bench"))
+                                   llm-native-bench--root)))
+    (and (file-executable-p program) program)))
+
+(defun llm-native-bench-core (base runs)
+  "Scenario 8b: the core alone fetches the throughput stream of BASE RUNS times.
+The program is core_bench (tests/bench/core_bench.cpp).  Return a
+list of per-run plists; signal an error if it is not built."
+  (let ((program (llm-native-bench--core-bench-program))
+        (out (make-temp-file "llm-native-core-bench")))
+    (unless program
+      (error "core_bench is not built (cmake --build build --target core_bench)"))
+    (unwind-protect
+        (with-temp-buffer
+          (let ((status (call-process program nil t nil "--url" (concat base "/v1/chat/completions")
+                                      "--runs" (number-to-string runs) "--out" out)))
+            (let* ((expected (llm-native-bench--expected base))
+                   (text (with-temp-buffer
+                           (set-buffer-multibyte nil)
+                           (insert-file-contents-literally out)
+                           (buffer-string)))
+                   (text-ok (and (eql status 0)
+                                 (equal text (encode-coding-string expected 'utf-8 t))))
+                   (lines (split-string (buffer-string) "\n" t)))
+              (mapcar (lambda (line)
+                        (let ((run (json-parse-string line :object-type 'plist
+                                                      :false-object nil)))
+                          (list :wall (plist-get run :wall_s)
+                                :cpu (plist-get run :cpu_s)
+                                :main-cpu (plist-get run :main_cpu_s)
+                                :partials (plist-get run :progress)
+                                :text-ok (and text-ok (plist-get run :ok)))))
+                      lines))))
+      (delete-file out))))
+
+;;;; Summaries
+
+(defun llm-native-bench--median (values)
+  "Return the median of the numbers VALUES."
+  (let* ((sorted (sort (copy-sequence values) #'<))
+         (n (length sorted)))
+    (if (cl-oddp n) (nth (/ n 2) sorted)
+      (/ (+ (nth (1- (/ n 2)) sorted) (nth (/ n 2) sorted)) 2.0))))
+
+(defun llm-native-bench--summarize (runs)
+  "Return the summary plist of RUNS, a list of measured plists.
+A number becomes (:median M :min A :max B), a boolean the AND of all
+runs, anything else the value of the last run."
+  (let ((keys (cl-loop for (key _) on (car runs) by #'cddr collect key))
+        (summary nil))
+    (dolist (key keys)
+      (let ((values (mapcar (lambda (run) (plist-get run key)) runs)))
+        (setq summary
+              (append summary
+                      (list key
+                            (cond ((cl-every #'numberp values)
+                                   (list :median (llm-native-bench--median values)
+                                         :min (apply #'min values) :max (apply #'max values)))
+                                  ((eq key :text-ok) (cl-every #'identity values))
+                                  (t (car (last values)))))))))
+    summary))
+
+(defun llm-native-bench--repeat (runs function &rest args)
+  "Call FUNCTION with ARGS RUNS times; return the list of its results."
+  (cl-loop repeat runs collect (apply function args)))
+
+(defun llm-native-bench--round (value)
+  "Round the float VALUE to 6 decimals; leave other values alone."
+  (if (floatp value) (/ (fround (* value 1e6)) 1e6) value))
+
+(defun llm-native-bench--jsonable (value)
+  "Turn VALUE, plists of numbers, strings and booleans, into JSON input.
+The result is what `json-serialize' takes."
+  (cond ((and (consp value) (keywordp (car value)))
+         (let ((table (make-hash-table :test 'equal)))
+           (cl-loop for (key val) on value by #'cddr
+                    do (puthash (replace-regexp-in-string
+                                 "-" "_" (substring (symbol-name key) 1))
+                                (llm-native-bench--jsonable val) table))
+           table))
+        ((consp value) (vconcat (mapcar #'llm-native-bench--jsonable value)))
+        ((eq value t) t)
+        ((null value) :false)
+        ((numberp value) (llm-native-bench--round value))
+        (t value)))
+
+;;;; The table
+
+(defun llm-native-bench--figure (summary key &optional scale unit)
+  "Return KEY's median in SUMMARY as text, times SCALE, with UNIT and the range."
+  (let ((entry (plist-get summary key))
+        (scale (or scale 1)))
+    (cond ((null entry) "n/a")
+          ((numberp entry) (format "%s%s" entry (or unit "")))
+          ((plist-get entry :median)
+           (let ((fmt (lambda (x)
+                        (let ((v (* x scale)))
+                          (if (and (integerp x) (= scale 1)) (format "%d" v)
+                            (format (if (< (abs v) 10) "%.3g" "%.0f") v))))))
+             (if (= (plist-get entry :min) (plist-get entry :max))
+                 (format "%s%s" (funcall fmt (plist-get entry :median)) (or unit ""))
+               (format "%s%s [%s-%s]" (funcall fmt (plist-get entry :median)) (or unit "")
+                       (funcall fmt (plist-get entry :min)) (funcall fmt (plist-get entry :max))))))
+          (t (format "%s" entry)))))
+
+(defconst llm-native-bench--rows
+  '(("throughput" (:main-cpu "main-thread CPU" 1 " s" "< 0.2 s" "llm 16.6 s (15.2 s GC); gptel 0.65 s")
+     (:cpu "process CPU" 1 " s" "" "")
+     (:wall "wall" 1 " s" "" "")
+     (:gcs "GCs" 1 "" "" "")
+     (:gc-time "GC time" 1 " s" "" "llm 15.2 s")
+     (:partials "partial callbacks" 1 "" "" "llm 20,002")
+     (:tokens-per-s "tokens/s" 1 "" "" "")
+     (:text-ok "text exact" 1 "" "exact" ""))
+    ("latency" (:latency-p50 "p50 write->callback" 1000 " ms" "" "")
+     (:latency-p99 "p99 write->callback" 1000 " ms" "< 2 ms" "llm 10 ms")
+     (:latency-max "max write->callback" 1000 " ms" "" "")
+     (:text-ok "text exact" 1 "" "exact" ""))
+    ("responsiveness" (:late-p50 "p50 timer lateness" 1000 " ms" "" "")
+     (:late-p99 "p99 timer lateness" 1000 " ms" "" "")
+     (:late-max "max timer lateness" 1000 " ms" "< 10 ms" "llm 114 ms")
+     (:main-cpu "main-thread CPU" 1 " s" "" "")
+     (:text-ok "text exact" 1 "" "exact" ""))
+    ("concurrency" (:wall "wall" 1 " s" "< 2 s" "llm 340 s")
+     (:main-cpu "main-thread CPU" 1 " s" "< 0.5 s" "")
+     (:cpu "process CPU" 1 " s" "" "")
+     (:late-max "max timer lateness" 1000 " ms" "< 20 ms" "gptel 300-500 ms")
+     (:partials "partial callbacks" 1 "" "" "")
+     (:text-ok "50 texts exact" 1 "" "exact" ""))
+    ("big-record-json-array" (:main-cpu "main-thread CPU" 1 " s" "< 0.05 s" "")
+     (:late-max "max timer lateness" 1000 " ms" "" "")
+     (:wall "wall" 1 " s" "" "")
+     (:text-ok "text exact" 1 "" "exact" ""))
+    ("big-record-sse" (:main-cpu "main-thread CPU" 1 " s" "< 0.05 s" "")
+     (:late-max "max timer lateness" 1000 " ms" "" "")
+     (:wall "wall" 1 " s" "" "")
+     (:text-ok "text exact" 1 "" "exact" ""))
+    ("heavy-consumer" (:wall "wall" 1 " s" "< 2 s" "")
+     (:late-max "max timer lateness" 1000 " ms" "" "")
+     (:main-cpu "main-thread CPU" 1 " s" "" "")
+     (:partials "partial callbacks" 1 "" "" "")
+     (:text-ok "text exact" 1 "" "exact" ""))
+    ("memory" (:rss-before-kib "RSS before" 1 " KiB" "" "")
+     (:rss-after-kib "RSS after" 1 " KiB" "" "")
+     (:rss-growth-kib "RSS growth" 1 " KiB" "< 8192 KiB" "")
+     (:fd-growth "descriptor growth" 1 "" "0" "")
+     (:sockets-after "sockets after" 1 "" "" "")
+     (:non-socket-fd-growth "non-socket fd growth" 1 "" "0" "")
+     (:wall "wall (10,000 requests)" 1 " s" "" "")
+     (:text-ok "all texts exact" 1 "" "exact" ""))
+    ("limit-curl" (:wall "wall" 1 " s" "" "")
+     (:cpu "curl CPU" 1 " s" "" "")
+     (:text-ok "exit 0" 1 "" "" ""))
+    ("limit-core" (:wall "wall" 1 " s" "" "")
+     (:cpu "process CPU" 1 " s" "" "")
+     (:main-cpu "polling thread CPU" 1 " s" "" "")
+     (:text-ok "text exact" 1 "" "exact" "")))
+  "Per scenario, the table rows: (KEY LABEL SCALE UNIT TARGET INCUMBENT).")
+
+(defun llm-native-bench--print-table (results)
+  "Print RESULTS, a list of (NAME . SUMMARY), as a table."
+  (let ((line (make-string 118 ?-)))
+    (princ (format "\n%s\n%-22s %-22s %-30s %-12s %s\n%s\n" line
+                   "scenario" "figure" "median [min-max]" "target" "incumbent / peer" line))
+    (dolist (result results)
+      (let ((name (car result)) (summary (cdr result)) (first t))
+        (if (plist-get summary :failed)
+            (princ (format "%-22s FAILED: %s\n" name (plist-get summary :failed)))
+          (dolist (row (cdr (assoc name llm-native-bench--rows)))
+            (pcase-let ((`(,key ,label ,scale ,unit ,target ,incumbent) row))
+              (princ (format "%-22s %-22s %-30s %-12s %s\n" (if first name "") label
+                             (llm-native-bench--figure summary key scale unit)
+                             target incumbent))
+              (setq first nil))))))
+    (princ (format "%s\nCPU times come from /proc in clock ticks of %g ms: figures under ~20 ms are coarse.\n"
+                   line (/ 1000.0 (llm-native-bench--clock-ticks))))
+    (princ (format "Medians of %d runs (memory: 1 run of %d requests); limit-curl CPU is curl's own.\n"
+                   llm-native-bench-runs llm-native-bench--memory-requests))
+    (princ "Targets and incumbent figures are for comparison, not pass/fail.\n")))
+
+;;;; Entry point
+
+(defun llm-native-bench--output-file ()
+  "Return the file the JSON lines are written to."
+  (or (getenv "LLM_NATIVE_BENCH_OUTPUT")
+      (expand-file-name (concat (or (getenv "BUILD") "build") "/bench-results.json")
+                        llm-native-bench--root)))
+
+(defun llm-native-bench--run-scenario (name runs thunk)
+  "Run scenario NAME: call THUNK RUNS times, or once when RUNS is nil.
+THUNK returns one measured plist, or a list of them when RUNS is nil.
+Print its JSON line and return (NAME SUMMARY JSON)."
+  (let* ((start (float-time))
+         (summary
+          (condition-case err
+              (let ((samples (if runs (llm-native-bench--repeat runs thunk)
+                               (let ((value (funcall thunk)))
+                                 (if (keywordp (car value)) (list value) value)))))
+                (append (list :runs (length samples))
+                        (llm-native-bench--summarize samples)))
+            (error (list :failed (error-message-string err)))))
+         (json (json-serialize
+                (llm-native-bench--jsonable
+                 (append (list :scenario name) summary
+                         (list :seconds (- (float-time) start)))))))
+    (princ (concat json "\n"))
+    (list name summary json)))
+
+(defun llm-native-bench-main ()
+  "Run every benchmark scenario, print JSON lines and a table, and exit."
+  (let* ((runs llm-native-bench-runs)
+         (results nil)
+         (json-lines nil))
+    (llm-native-test-server-port)
+    ;; Open the engine and the connection path once, outside every measurement.
+    (let* ((warm (llm-native-bench--scenario (list :generate (list :dialect "openai-chat" :tokens 10))))
+           (s (llm-native-bench--stream (llm-native-bench--openai warm))))
+      (llm-native-bench--wait (lambda () (llm-native-bench--finished-p s)) 30))
+    (cl-flet ((run (name runs thunk)
+                (let ((result (llm-native-bench--run-scenario name runs thunk)))
+                  (push (cons name (nth 1 result)) results)
+                  (push (nth 2 result) json-lines))))
+      (let ((throughput (llm-native-bench--throughput-scenario))
+            (concurrent (llm-native-bench--scenario
+                         (list :generate (list :dialect "openai-chat" :tokens 1000))))
+            (big-gemini (llm-native-bench--big-scenario "gemini"))
+            (big-sse (llm-native-bench--big-scenario "openai-chat"))
+            ;; Small writes, so that text trickles in and the consumer runs often.
+            (heavy (llm-native-bench--scenario
+                    (list :generate (list :dialect "openai-chat" :tokens 4000) :chunk 64))))
+        (run "throughput" runs (lambda () (llm-native-bench-throughput throughput)))
+        (run "latency" runs #'llm-native-bench-latency)
+        (run "responsiveness" runs (lambda () (llm-native-bench-responsiveness throughput)))
+        (run "concurrency" runs (lambda () (llm-native-bench-concurrency concurrent)))
+        (run "big-record-json-array" runs (lambda () (llm-native-bench-big-gemini big-gemini)))
+        (run "big-record-sse" runs (lambda () (llm-native-bench-big-sse big-sse)))
+        (run "heavy-consumer" runs (lambda () (llm-native-bench-heavy-consumer heavy)))
+        (run "memory" nil #'llm-native-bench-memory)
+        (run "limit-curl" runs (lambda () (llm-native-bench-curl throughput)))
+        (run "limit-core" nil (lambda () (llm-native-bench-core throughput runs)))))
+    (setq results (nreverse results))
+    (let ((file (llm-native-bench--output-file)))
+      (make-directory (file-name-directory file) t)
+      (with-temp-file file
+        (dolist (line (reverse json-lines)) (insert line "\n"))))
+    (llm-native-bench--print-table results)
+    (kill-emacs 0)))
+
+(provide 'llm-native-bench)
+;;; llm-native-bench.el ends here
