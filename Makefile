@@ -10,7 +10,7 @@ CMAKE_ARGS ?=
 ERT = $(EMACS) -Q --batch --module-assertions -L . -L lisp -L tests/lisp -l ert
 
 .PHONY: all module deps deps-build configure test test-core test-lisp demo bench check \
-        asan tsan clean
+        asan tsan fuzz clean
 
 all: module
 
@@ -67,5 +67,15 @@ tsan: deps
 	cmake --build build-tsan --target core_tests -j $(JOBS)
 	build-tsan/tests/core_tests
 
+# Fuzz the framers and decoders (libFuzzer, ASan+UBSan) for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 120
+fuzz:
+	@sh scripts/install-deps.sh fuzz
+	cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DLLM_NATIVE_FUZZ=ON -DLLM_NATIVE_TESTS=OFF -DLLM_NATIVE_SANITIZE=address,undefined
+	cmake --build build-fuzz --target fuzz_stream -j $(JOBS)
+	mkdir -p build-fuzz/corpus
+	build-fuzz/tests/fuzz/fuzz_stream -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build-fuzz/corpus
+
 clean:
-	rm -rf $(BUILD) build-asan build-tsan llm-native-module.so
+	rm -rf $(BUILD) build-asan build-tsan build-fuzz llm-native-module.so

@@ -1,7 +1,9 @@
 #!/bin/sh
 # Installs what a Debian 12 machine lacks to build, test, benchmark and demo llm-native.
 # The one list of dependencies: the Makefile's `deps' target and .ci/run both run this.
-# Usage: scripts/install-deps.sh [build|test]   (build: only what `make demo' needs)
+# Usage: scripts/install-deps.sh [build|test|fuzz]
+#   build: what building the module and `make demo' need; test: also the test tools;
+#   fuzz: also clang and its libFuzzer runtime.
 set -eu
 
 need=""
@@ -19,9 +21,13 @@ want emacs-nox have emacs
 want libcurl4-openssl-dev header curl/curl.h
 want rapidjson-dev header rapidjson/document.h
 want python3 have python3
-if [ "${1:-test}" = test ]; then
+if [ "${1:-test}" != build ]; then
   want doctest-dev header doctest/doctest.h
   want curl have curl
+fi
+if [ "${1:-test}" = fuzz ]; then
+  want clang have clang++
+  want libclang-rt-14-dev sh -c 'ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a'
 fi
 # emacs-module.h ships with Emacs (emacs-common); an Emacs from elsewhere may lack it.
 want emacs-common header emacs-module.h

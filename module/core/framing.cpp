@@ -3,6 +3,7 @@
 // of the next chunk are examined, so the cost is linear however the body is chunked.
 #include "framing.hpp"
 
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -479,9 +480,12 @@ class JsonArrayFramer final : public Framer {
             ++i;
             state_ = State::AfterArray;
           } else {
+            // Only the byte itself: the rest of this chunk depends on how the body was cut.
+            char shown[8];
+            std::snprintf(shown, sizeof shown, (c >= 0x20 && c < 0x7f) ? "'%c'" : "0x%02X",
+                          static_cast<unsigned char>(c));
             fail(sink, std::string("expected ',' or ']' after JSON array element ") +
-                           std::to_string(element_count_) + ", found: " +
-                           excerpt(std::string_view(p + i, n - i), 20));
+                           std::to_string(element_count_) + ", found " + shown);
             return;
           }
           break;

@@ -1,11 +1,27 @@
 #include "json_util.hpp"
 
+#include <cstring>
+
 #include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
 
 namespace llm_native::json {
 
 bool parse(Document& doc, std::string_view text, std::string* error) {
-  doc.Parse<rapidjson::kParseFullPrecisionFlag | rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
+  // A raw NUL is never valid JSON, but RapidJSON reads it as the end of the document
+  // and would accept whatever follows it.
+  if (const void* nul = std::memchr(text.data(), 0, text.size())) {
+    if (error)
+      *error = "NUL byte in JSON text at offset " +
+               std::to_string(static_cast<const char*>(nul) - text.data());
+    doc.SetNull();
+    return false;
+  }
+  // A plain MemoryStream: Parse(str, length) wraps it in an EncodedInputStream, which
+  // silently skips any of the bytes EF, BB, BF at the start ("\xBF2" would parse as 2).
+  rapidjson::MemoryStream stream(text.data(), text.size());
+  doc.ParseStream<rapidjson::kParseFullPrecisionFlag | rapidjson::kParseValidateEncodingFlag,
+                  rapidjson::UTF8<>>(stream);
   if (doc.HasParseError()) {
     if (error) {
       *error = std::string(rapidjson::GetParseError_En(doc.GetParseError())) + " at offset " +

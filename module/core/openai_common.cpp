@@ -1,5 +1,6 @@
 #include "openai_common.hpp"
 
+#include <cstring>
 #include <stdexcept>
 
 #include <rapidjson/error/en.h>
@@ -13,6 +14,11 @@ const json::Value* RecordParser::parse(std::string_view text, std::string* error
   // The pool serves both the values and the parse stack; nothing from the previous
   // record is referenced any more, so resetting it reuses the same memory.
   pool_.Clear();
+  // RapidJSON would stop at a raw NUL and accept what precedes it; JSON never has one.
+  if (std::memchr(text.data(), 0, text.size())) {
+    if (error) *error = "NUL byte in JSON text";
+    return nullptr;
+  }
   scratch_.assign(text.data(), text.size());
   doc_.ParseInsitu<rapidjson::kParseFullPrecisionFlag>(&scratch_[0]);
   if (doc_.HasParseError()) {
