@@ -58,6 +58,7 @@ local models can take minutes to load, hence the high default."
                                  (:copier nil))
   "A request running on the native engine."
   id buffer on-record on-progress on-done on-error record-parser
+  (progress nil :documentation "The last progress event's (TEXT . REASONING).")
   (finished nil :documentation "Non-nil once the request's terminal event ran."))
 
 (defvar llm-native--runtime nil "The module's runtime handle, or nil when closed.")
@@ -161,6 +162,7 @@ Running requests then get an `llm-native-cancelled' error callback."
          (llm-native--call handle (llm-native-handle-on-record handle)
                            (funcall (llm-native-handle-record-parser handle) (cddr event))))
         ('progress
+         (setf (llm-native-handle-progress handle) (cons (nth 2 event) (nth 3 event)))
          (llm-native--call handle (llm-native-handle-on-progress handle)
                            (nth 2 event) (nth 3 event)))
         (kind
@@ -170,7 +172,8 @@ Running requests then get an `llm-native-cancelled' error callback."
            ('done
             (llm-native--call handle (llm-native-handle-on-done handle)
                               (if (nth 3 event)
-                                  (llm-native--chat-result (nth 3 event))
+                                  (llm-native--chat-result (nth 3 event)
+                                                           (llm-native-handle-progress handle))
                                 (list :status (nth 2 event)))))
            ('error
             (pcase-let ((`(,_ ,_ ,code ,message ,status ,body) event))
@@ -352,11 +355,13 @@ request."
 
 ;;;; Chat requests (for the llm layer)
 
-(defun llm-native--chat-result (vec)
-  "Turn the module's chat result vector VEC into a plist."
+(defun llm-native--chat-result (vec progress)
+  "Turn the module's chat result vector VEC into a plist.
+PROGRESS is the request's last (TEXT . REASONING); the module sends t
+for a text or reasoning equal to it rather than copying it again."
   (pcase-let ((`[,text ,reasoning ,calls ,input ,output ,finish ,multi-turn] vec))
-    (list :text text
-          :reasoning reasoning
+    (list :text (if (eq text t) (car progress) text)
+          :reasoning (if (eq reasoning t) (cdr progress) reasoning)
           :tool-calls (mapcar (lambda (c)
                                 (list :id (aref c 0) :name (aref c 1)
                                       :args (llm-native--parse-json (aref c 2))

@@ -30,6 +30,11 @@ struct Event {
   // Progress, filled in by EventQueue::drain: the accumulated text and reasoning.
   std::string text;
   std::string reasoning;
+  // Done of a chat request, set by EventQueue::drain: the result's text (reasoning) is the
+  // one the request's last Progress event already handed over, so it need not be copied
+  // into Lisp again.
+  bool text_delivered = false;
+  bool reasoning_delivered = false;
 
   bool terminal() const {
     return kind == EventKind::Done || kind == EventKind::Error || kind == EventKind::Cancelled;

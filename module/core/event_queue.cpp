@@ -75,7 +75,14 @@ std::vector<Event> EventQueue::drain() {
       e.text = acc.text;
       e.reasoning = acc.reasoning;
     } else if (e.terminal()) {
-      accumulated_.erase(e.id);
+      auto acc = accumulated_.find(e.id);
+      if (acc != accumulated_.end()) {
+        if (e.result) {
+          e.text_delivered = !e.result->text.empty() && acc->second.text == e.result->text;
+          e.reasoning_delivered = !e.result->reasoning.empty() && acc->second.reasoning == e.result->reasoning;
+        }
+        accumulated_.erase(acc);
+      }
     }
     kept.push_back(std::move(e));
   }

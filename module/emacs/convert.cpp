@@ -85,7 +85,10 @@ emacs_value event_to_lisp(const Env& env, const Event& e) {
                                       opt_string(env, c.extra_json)};
         calls.push_back(env.vector(call));
       }
-      std::vector<emacs_value> result{env.string(r.text), opt_string(env, r.reasoning), env.list(calls),
+      // t: the same text as the last progress event (a large answer is not copied twice).
+      std::vector<emacs_value> result{e.text_delivered ? env.t() : env.string(r.text),
+                                      e.reasoning_delivered ? env.t() : opt_string(env, r.reasoning),
+                                      env.list(calls),
                                       opt_count(env, r.input_tokens), opt_count(env, r.output_tokens),
                                       opt_string(env, r.finish_reason), opt_string(env, r.multi_turn_json)};
       items.push_back(env.vector(result));

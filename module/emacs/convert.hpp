@@ -16,7 +16,8 @@ RequestSpec spec_from_plist(const Env& env, emacs_value plist);
 //   (ID progress TEXT REASONING)
 //   (ID done STATUS RESULT)             RESULT nil, or for chat requests
 //       [TEXT REASONING TOOL-CALLS INPUT-TOKENS OUTPUT-TOKENS FINISH-REASON MULTI-TURN-JSON]
-//       with TOOL-CALLS a list of [ID NAME ARGS-JSON EXTRA-JSON]; absent values are nil
+//       with TOOL-CALLS a list of [ID NAME ARGS-JSON EXTRA-JSON]; absent values are nil;
+//       TEXT or REASONING is t when it equals the request's last progress event's
 //   (ID error CODE MESSAGE STATUS BODY) CODE a symbol: connection timeout http protocol
 //       too-large truncated provider cancelled internal
 //   (ID cancelled)

@@ -108,6 +108,9 @@ TEST_CASE("event queue: progress coalesces, the doorbell rings once per drain") 
   Event done;
   done.id = 7;
   done.kind = EventKind::Done;
+  done.result = ChatResult{};
+  for (int i = 0; i < 1000; ++i) done.result->text += "ab";
+  done.result->reasoning = "different";
   queue.push(std::move(done));
   CHECK(pending_bytes(fds[0]) == 0);  // a wake-up is already pending
 
@@ -117,6 +120,8 @@ TEST_CASE("event queue: progress coalesces, the doorbell rings once per drain") 
   CHECK(events[0].text.size() == 2000);
   CHECK(events[0].reasoning.size() == 500);
   CHECK(events[1].kind == EventKind::Done);
+  CHECK(events[1].text_delivered);         // equal to the progress text: not copied again
+  CHECK_FALSE(events[1].reasoning_delivered);  // differs: sent in full
 
   queue.push_progress(8, "x", 1, "", 0);
   CHECK(pending_bytes(fds[0]) == 1);  // rings again after a drain
