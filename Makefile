@@ -43,9 +43,17 @@ test-lisp: deps module
 demo: deps-build module
 	@sh tests/demo/run-demo.sh
 
+# Benchmarks run llm-native byte-compiled, as a package install would: a copy of the
+# Lisp compiled in $(BUILD)/elc (against llm-native's own llm API), with the module.
 bench: deps module
 	cmake --build $(BUILD) --target core_bench -j $(JOBS)
-	$(EMACS) -Q --batch -L . -L lisp -L tests/lisp -L tests/bench -l llm-native-bench -f llm-native-bench-main
+	rm -rf $(BUILD)/elc && mkdir -p $(BUILD)/elc
+	cp -r llm-native.el lisp $(BUILD)/elc/
+	ln -sf $(CURDIR)/llm-native-module.so $(BUILD)/elc/
+	cd $(BUILD)/elc && $(EMACS) -Q --batch -L . -L lisp -L lisp/compat \
+	  -f batch-byte-compile llm-native.el lisp/*.el lisp/compat/*.el
+	$(EMACS) -Q --batch -L $(BUILD)/elc -L $(BUILD)/elc/lisp -L tests/lisp -L tests/bench \
+	  -l llm-native-bench -f llm-native-bench-main
 
 # Byte-compile with warnings as errors, and checkdoc.
 check: module

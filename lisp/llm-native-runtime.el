@@ -58,7 +58,8 @@ local models can take minutes to load, hence the high default."
                                  (:copier nil))
   "A request running on the native engine."
   id buffer on-record on-progress on-done on-error record-parser
-  (progress nil :documentation "The last progress event's (TEXT . REASONING).")
+  (text "" :documentation "A chat's text so far.")
+  (reasoning "" :documentation "A chat's reasoning so far.")
   (finished nil :documentation "Non-nil once the request's terminal event ran."))
 
 (defvar llm-native--runtime nil "The module's runtime handle, or nil when closed.")
@@ -162,9 +163,13 @@ Running requests then get an `llm-native-cancelled' error callback."
          (llm-native--call handle (llm-native-handle-on-record handle)
                            (funcall (llm-native-handle-record-parser handle) (cddr event))))
         ('progress
-         (setf (llm-native-handle-progress handle) (cons (nth 2 event) (nth 3 event)))
+         ;; The module sends what is new; callers get everything so far.
+         (setf (llm-native-handle-text handle)
+               (llm-native--append-text (llm-native-handle-text handle) (nth 2 event))
+               (llm-native-handle-reasoning handle)
+               (llm-native--append-text (llm-native-handle-reasoning handle) (nth 3 event)))
          (llm-native--call handle (llm-native-handle-on-progress handle)
-                           (nth 2 event) (nth 3 event)))
+                           (llm-native-handle-text handle) (llm-native-handle-reasoning handle)))
         (kind
          (remhash (car event) llm-native--registry)
          (setf (llm-native-handle-finished handle) t)
@@ -172,8 +177,7 @@ Running requests then get an `llm-native-cancelled' error callback."
            ('done
             (llm-native--call handle (llm-native-handle-on-done handle)
                               (if (nth 3 event)
-                                  (llm-native--chat-result (nth 3 event)
-                                                           (llm-native-handle-progress handle))
+                                  (llm-native--chat-result (nth 3 event) handle)
                                 (list :status (nth 2 event)))))
            ('error
             (pcase-let ((`(,_ ,_ ,code ,message ,status ,body) event))
@@ -183,6 +187,13 @@ Running requests then get an `llm-native-cancelled' error callback."
                                 message
                                 (append (and status (list :status status))
                                         (and body (list :body body))))))))))))
+
+(defun llm-native--append-text (text delta)
+  "Return TEXT followed by DELTA, copying neither when the other is empty.
+A multi-megabyte answer then costs one string, not two."
+  (cond ((equal delta "") text)
+        ((equal text "") delta)
+        (t (concat text delta))))
 
 (defun llm-native--call (handle function &rest args)
   "Call FUNCTION with ARGS in HANDLE's buffer, reporting any error it signals."
@@ -355,13 +366,13 @@ request."
 
 ;;;; Chat requests (for the llm layer)
 
-(defun llm-native--chat-result (vec progress)
-  "Turn the module's chat result vector VEC into a plist.
-PROGRESS is the request's last (TEXT . REASONING); the module sends t
-for a text or reasoning equal to it rather than copying it again."
+(defun llm-native--chat-result (vec handle)
+  "Turn the module's chat result vector VEC for HANDLE into a plist.
+The module sends t for a text or reasoning that its progress events
+already carried whole, rather than copying it again."
   (pcase-let ((`[,text ,reasoning ,calls ,input ,output ,finish ,multi-turn] vec))
-    (list :text (if (eq text t) (car progress) text)
-          :reasoning (if (eq reasoning t) (cdr progress) reasoning)
+    (list :text (if (eq text t) (llm-native-handle-text handle) text)
+          :reasoning (if (eq reasoning t) (llm-native-handle-reasoning handle) reasoning)
           :tool-calls (mapcar (lambda (c)
                                 (list :id (aref c 0) :name (aref c 1)
                                       :args (llm-native--parse-json (aref c 2))

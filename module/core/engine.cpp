@@ -244,7 +244,11 @@ struct Transfer final : RecordSink {
     Event ev;
     ev.kind = EventKind::Done;
     ev.status = status;
-    if (decoder) ev.result = std::move(decoder->result());
+    if (decoder) {
+      ev.result = std::move(decoder->result());
+      ev.text_delivered = published_text > 0 && published_text == ev.result->text.size();
+      ev.reasoning_delivered = published_reasoning > 0 && published_reasoning == ev.result->reasoning.size();
+    }
     push_terminal(std::move(ev));
   }
 };
@@ -426,6 +430,8 @@ Engine::Engine(int doorbell_fd) {
   worker_ = std::make_shared<Worker>(doorbell_fd);
   worker_->multi = curl_multi_init();
   if (!worker_->multi) throw std::runtime_error("curl_multi_init failed");
+  // Keep a few idle connections for reuse, not one per request ever run at once.
+  curl_multi_setopt(worker_->multi, CURLMOPT_MAXCONNECTS, 8L);
   // The thread keeps its own reference, so a worker left behind by close() stays valid.
   std::shared_ptr<Worker> w = worker_;
   worker_->thread = std::thread([w] { w->run(); });

@@ -14,7 +14,7 @@ using RequestId = uint64_t;
 
 enum class EventKind {
   Record,     // one framed record of a plain request
-  Progress,   // a chat request's accumulated text or reasoning grew (payload filled at drain)
+  Progress,   // a chat request's text or reasoning grew (the delta is filled in at drain)
   Done,       // terminal: success
   Error,      // terminal: failure
   Cancelled,  // terminal: cancelled by the caller
@@ -27,12 +27,12 @@ struct Event {
   long status = 0;                   // Done: the HTTP status
   Error error;                       // Error
   std::optional<ChatResult> result;  // Done of a chat request
-  // Progress, filled in by EventQueue::drain: the accumulated text and reasoning.
+  // Progress, filled in by EventQueue::drain: the text and reasoning that arrived since
+  // the request's previous Progress event.
   std::string text;
   std::string reasoning;
-  // Done of a chat request, set by EventQueue::drain: the result's text (reasoning) is the
-  // one the request's last Progress event already handed over, so it need not be copied
-  // into Lisp again.
+  // Done of a chat request: every byte of the result's text (reasoning) was already
+  // handed over by Progress events, so it need not be copied into Lisp again.
   bool text_delivered = false;
   bool reasoning_delivered = false;
 

@@ -69,30 +69,15 @@ std::vector<Event> EventQueue::drain() {
     if (e.kind == EventKind::Progress) {
       auto p = pending.find(e.id);
       if (p == pending.end()) continue;
-      Accumulated& acc = accumulated_[e.id];
-      acc.text += p->second.text;
-      acc.reasoning += p->second.reasoning;
-      e.text = acc.text;
-      e.reasoning = acc.reasoning;
-    } else if (e.terminal()) {
-      auto acc = accumulated_.find(e.id);
-      if (acc != accumulated_.end()) {
-        if (e.result) {
-          e.text_delivered = !e.result->text.empty() && acc->second.text == e.result->text;
-          e.reasoning_delivered = !e.result->reasoning.empty() && acc->second.reasoning == e.result->reasoning;
-        }
-        accumulated_.erase(acc);
-      }
+      e.text = std::move(p->second.text);
+      e.reasoning = std::move(p->second.reasoning);
     }
     kept.push_back(std::move(e));
   }
   return kept;
 }
 
-void EventQueue::forget(RequestId id) {
-  forgotten_[id] = true;
-  accumulated_.erase(id);
-}
+void EventQueue::forget(RequestId id) { forgotten_[id] = true; }
 
 void EventQueue::disconnect_doorbell() {
   std::lock_guard<std::mutex> lock(mutex_);

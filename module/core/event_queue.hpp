@@ -6,7 +6,9 @@
 //
 // Chat progress is coalesced: a worker appends text deltas to the request's pending
 // buffer and queues one Progress marker until the next drain, so a drain hands each
-// request its accumulated text once, whatever the number of tokens that arrived.
+// request one delta (all the text since the previous drain), whatever the number of
+// tokens that arrived. Only new bytes cross into Lisp, which appends them to the text
+// it holds: a long answer is never decoded into a Lisp string twice.
 #pragma once
 
 #include <atomic>
@@ -29,8 +31,8 @@ class EventQueue {
   // Any thread: append streamed text and reasoning for a chat request.
   void push_progress(RequestId id, const char* text, size_t text_len, const char* reasoning,
                      size_t reasoning_len);
-  // Main thread: every queued event, in order; Progress events carry the request's
-  // accumulated text and reasoning.
+  // Main thread: every queued event, in order; Progress events carry the text and
+  // reasoning that arrived since the request's previous Progress event.
   std::vector<Event> drain();
   // Drops every later event of this request (main thread, after a cancel).
   void forget(RequestId id);
@@ -52,9 +54,7 @@ class EventQueue {
   bool bell_pending_ = false;
   int fd_;
   std::atomic<uint64_t> rings_{0};
-  // Main thread only: the accumulated text per chat request, and cancelled requests.
-  struct Accumulated { std::string text, reasoning; };
-  std::unordered_map<RequestId, Accumulated> accumulated_;
+  // Main thread only: cancelled requests whose terminal event has not been drained yet.
   std::unordered_map<RequestId, bool> forgotten_;
 };
 

@@ -85,7 +85,7 @@ emacs_value event_to_lisp(const Env& env, const Event& e) {
                                       opt_string(env, c.extra_json)};
         calls.push_back(env.vector(call));
       }
-      // t: the same text as the last progress event (a large answer is not copied twice).
+      // t: the progress events carried all of it (a large answer is not copied twice).
       std::vector<emacs_value> result{e.text_delivered ? env.t() : env.string(r.text),
                                       e.reasoning_delivered ? env.t() : opt_string(env, r.reasoning),
                                       env.list(calls),

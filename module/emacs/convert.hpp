@@ -13,11 +13,11 @@ RequestSpec spec_from_plist(const Env& env, emacs_value plist);
 
 // One event as a list:
 //   (ID record TYPE DATA EVENT-ID)      TYPE and EVENT-ID nil unless SSE
-//   (ID progress TEXT REASONING)
+//   (ID progress TEXT REASONING)       what arrived since the previous progress event
 //   (ID done STATUS RESULT)             RESULT nil, or for chat requests
 //       [TEXT REASONING TOOL-CALLS INPUT-TOKENS OUTPUT-TOKENS FINISH-REASON MULTI-TURN-JSON]
 //       with TOOL-CALLS a list of [ID NAME ARGS-JSON EXTRA-JSON]; absent values are nil;
-//       TEXT or REASONING is t when it equals the request's last progress event's
+//       TEXT or REASONING is t when the progress events already carried all of it
 //   (ID error CODE MESSAGE STATUS BODY) CODE a symbol: connection timeout http protocol
 //       too-large truncated provider cancelled internal
 //   (ID cancelled)
