@@ -48,7 +48,7 @@ demo: deps-build module
 bench: deps module
 	cmake --build $(BUILD) --target core_bench -j $(JOBS)
 	rm -rf $(BUILD)/elc && mkdir -p $(BUILD)/elc
-	cp -r llm-native.el lisp $(BUILD)/elc/
+	cp -rp llm-native.el lisp $(BUILD)/elc/
 	ln -sf $(CURDIR)/llm-native-module.so $(BUILD)/elc/
 	cd $(BUILD)/elc && $(EMACS) -Q --batch -L . -L lisp -L lisp/compat \
 	  -f batch-byte-compile llm-native.el lisp/*.el lisp/compat/*.el
