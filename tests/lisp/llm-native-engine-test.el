@@ -327,6 +327,21 @@ The plist is (:records LIST :done INFO :error (SYMBOL MESSAGE INFO) :handle H)."
     (should (plist-get state :done))
     (should (= 2 (length (plist-get state :records))))))
 
+(ert-deftest llm-native-engine-sync-quit-cancels ()
+  "\\[keyboard-quit] during a synchronous request quits and cancels the transfer."
+  (let* ((base (llm-native-test-scenario
+                (list :generate (list :dialect "ollama" :tokens 500 :interval-ms 10))))
+         (timer (run-at-time 0.3 nil (lambda () (setq quit-flag t))))
+         (outcome (condition-case nil
+                      (progn (llm-native-request-sync :url (concat base "/api/chat")
+                                                      :format 'ndjson)
+                             'finished)
+                    (quit 'quit))))
+    (cancel-timer timer)
+    (should (eq outcome 'quit))
+    (llm-native-test-wait-until
+     (lambda () (eq t (alist-get 'disconnected (car (llm-native-test-requests base))))))))
+
 (ert-deftest llm-native-engine-bad-spec-signals ()
   "Misuse is signalled at once with a clear error."
   (should-error (llm-native-request :url "ftp://example.invalid/") :type 'llm-native-invalid-spec)

@@ -497,6 +497,22 @@ Keys: :partials (in order), :result, :error, :buffers (callback buffers)."
     (llm-native-mode 1))
   (should (eq (llm-native--dispatch-tag (make-llm-ollama :chat-model "m")) 'llm-native)))
 
+(ert-deftest llm-native-llm-sync-chat-quit-cancels ()
+  "\\[keyboard-quit] during a synchronous `llm-chat' quits and cancels the transfer."
+  (let* ((spec (llm-native-llm-test--spec 'ollama))
+         (llm-native-url-overrides nil)
+         (base (llm-native-test-scenario
+                (list :generate (list :dialect "ollama" :tokens 500 :interval-ms 10))))
+         (provider (llm-native-llm-test--provider spec base))
+         (timer (run-at-time 0.3 nil (lambda () (setq quit-flag t))))
+         (outcome (condition-case nil
+                      (progn (llm-chat provider (llm-make-chat-prompt "x")) 'finished)
+                    (quit 'quit))))
+    (cancel-timer timer)
+    (should (eq outcome 'quit))
+    (llm-native-test-wait-until
+     (lambda () (eq t (alist-get 'disconnected (car (llm-native-test-requests base))))))))
+
 (ert-deftest llm-native-llm-streaming-to-point ()
   "`llm-chat-streaming-to-point' inserts the streamed text at point."
   (let* ((spec (llm-native-llm-test--spec 'openai-compatible))
