@@ -22,22 +22,10 @@ namespace {
 
 using json::Document;
 using json::Value;
-using Alloc = Document::AllocatorType;
-using rapidjson::SizeType;
+using json::Alloc;
 
-Value make_string(std::string_view s, Alloc& a) {
-  return Value(s.data(), static_cast<SizeType>(s.size()), a);
-}
-
-// Sets obj[key] = v, replacing an existing member so the output never has duplicate keys.
-void put(Value& obj, std::string_view key, Value&& v, Alloc& a) {
-  auto it = obj.FindMember(Value(rapidjson::StringRef(key.data(), static_cast<SizeType>(key.size()))));
-  if (it != obj.MemberEnd()) {
-    it->value = std::move(v);
-  } else {
-    obj.AddMember(make_string(key, a), std::move(v), a);
-  }
-}
+using json::put;
+using json::string_value;
 
 // Default max_tokens by model-name substring, as llm-claude does (llm-api.md 8.7).
 int64_t default_max_tokens(std::string_view model) {
@@ -51,7 +39,7 @@ int64_t default_max_tokens(std::string_view model) {
 Value text_block(std::string_view text, Alloc& a) {
   Value block(rapidjson::kObjectType);
   block.AddMember("type", "text", a);
-  block.AddMember("text", make_string(text, a), a);
+  block.AddMember("text", string_value(text, a), a);
   return block;
 }
 
@@ -74,8 +62,8 @@ void append_content_blocks(const Value& content, Value& blocks, Alloc& a) {
       std::string_view mime = json::string_member(part, "mime_type");
       Value source(rapidjson::kObjectType);
       source.AddMember("type", "base64", a);
-      source.AddMember("media_type", make_string(mime, a), a);
-      source.AddMember("data", make_string(json::string_member(part, "data"), a), a);
+      source.AddMember("media_type", string_value(mime, a), a);
+      source.AddMember("data", string_value(json::string_member(part, "data"), a), a);
       Value block(rapidjson::kObjectType);
       block.AddMember("type", rapidjson::StringRef(mime == "application/pdf" ? "document" : "image"), a);
       block.AddMember("source", source, a);
@@ -93,15 +81,15 @@ void append_thinking_blocks(const Value& multi_turn, Value& blocks, Alloc& a) {
   if (!redacted.empty()) {
     Value block(rapidjson::kObjectType);
     block.AddMember("type", "redacted_thinking", a);
-    block.AddMember("data", make_string(redacted, a), a);
+    block.AddMember("data", string_value(redacted, a), a);
     blocks.PushBack(block, a);
   }
   std::string_view signature = json::string_member(multi_turn, "claude-reasoning-signature");
   if (!signature.empty()) {
     Value block(rapidjson::kObjectType);
     block.AddMember("type", "thinking", a);
-    block.AddMember("thinking", make_string(json::string_member(multi_turn, "claude-thinking"), a), a);
-    block.AddMember("signature", make_string(signature, a), a);
+    block.AddMember("thinking", string_value(json::string_member(multi_turn, "claude-thinking"), a), a);
+    block.AddMember("signature", string_value(signature, a), a);
     blocks.PushBack(block, a);
   }
 }
@@ -135,8 +123,8 @@ Value build_messages(const Value& interactions, std::string& system, Alloc& a) {
         for (const Value& r : results->GetArray()) {
           Value block(rapidjson::kObjectType);
           block.AddMember("type", "tool_result", a);
-          block.AddMember("tool_use_id", make_string(json::string_member(r, "call_id"), a), a);
-          block.AddMember("content", make_string(json::string_member(r, "result"), a), a);
+          block.AddMember("tool_use_id", string_value(json::string_member(r, "call_id"), a), a);
+          block.AddMember("content", string_value(json::string_member(r, "result"), a), a);
           blocks.PushBack(block, a);
         }
       }
@@ -149,8 +137,8 @@ Value build_messages(const Value& interactions, std::string& system, Alloc& a) {
         for (const Value& use : uses->GetArray()) {
           Value block(rapidjson::kObjectType);
           block.AddMember("type", "tool_use", a);
-          block.AddMember("id", make_string(json::string_member(use, "id"), a), a);
-          block.AddMember("name", make_string(json::string_member(use, "name"), a), a);
+          block.AddMember("id", string_value(json::string_member(use, "id"), a), a);
+          block.AddMember("name", string_value(json::string_member(use, "name"), a), a);
           const Value* args = json::object_member(use, "args");
           block.AddMember("input", args ? Value(*args, a) : Value(rapidjson::kObjectType), a);
           blocks.PushBack(block, a);
@@ -173,12 +161,12 @@ Value build_tool_choice(const Value& choice, Alloc& a) {
   if (choice.IsString()) {
     std::string_view c(choice.GetString(), choice.GetStringLength());
     if (c == "auto" || c == "none" || c == "any") {
-      out.AddMember("type", make_string(c, a), a);
+      out.AddMember("type", string_value(c, a), a);
       return out;
     }
   } else if (json::has_string(choice, "name")) {
     out.AddMember("type", "tool", a);
-    out.AddMember("name", make_string(json::string_member(choice, "name"), a), a);
+    out.AddMember("name", string_value(json::string_member(choice, "name"), a), a);
     return out;
   }
   throw std::invalid_argument("anthropic: unsupported tool_choice " + json::to_string(choice));
@@ -193,14 +181,12 @@ const char* effort_for(std::string_view reasoning) {
 
 std::string build_anthropic_body(const std::string& canonical, bool streaming) {
   Document prompt;
-  std::string parse_error;
-  if (!json::parse(prompt, canonical, &parse_error) || !prompt.IsObject())
-    throw std::invalid_argument("anthropic: canonical prompt is not a JSON object: " + parse_error);
+  json::parse_prompt(prompt, canonical);
 
   Document body(rapidjson::kObjectType);
   Alloc& a = body.GetAllocator();
   std::string_view model = json::string_member(prompt, "model");
-  body.AddMember("model", make_string(model, a), a);
+  body.AddMember("model", string_value(model, a), a);
   body.AddMember("stream", streaming, a);
   body.AddMember("max_tokens", json::int_member(prompt, "max_tokens", default_max_tokens(model)), a);
 
@@ -209,7 +195,7 @@ std::string build_anthropic_body(const std::string& canonical, bool streaming) {
   if (const Value* interactions = json::array_member(prompt, "interactions"))
     messages = build_messages(*interactions, system, a);
   body.AddMember("messages", messages, a);
-  if (!system.empty()) body.AddMember("system", make_string(system, a), a);
+  if (!system.empty()) body.AddMember("system", string_value(system, a), a);
 
   if (const Value* temperature = json::member(prompt, "temperature"))
     body.AddMember("temperature", Value(*temperature, a), a);
@@ -218,8 +204,8 @@ std::string build_anthropic_body(const std::string& canonical, bool streaming) {
     Value out(rapidjson::kArrayType);
     for (const Value& tool : tools->GetArray()) {
       Value t(rapidjson::kObjectType);
-      t.AddMember("name", make_string(json::string_member(tool, "name"), a), a);
-      t.AddMember("description", make_string(json::string_member(tool, "description"), a), a);
+      t.AddMember("name", string_value(json::string_member(tool, "name"), a), a);
+      t.AddMember("description", string_value(json::string_member(tool, "description"), a), a);
       const Value* params = json::object_member(tool, "parameters");
       t.AddMember("input_schema", params ? Value(*params, a) : Value(rapidjson::kObjectType), a);
       out.PushBack(t, a);
@@ -515,10 +501,7 @@ class AnthropicDialect : public Dialect {
     Document doc;
     if (json::parse(doc, body) && doc.IsObject())
       if (const Value* error = json::object_member(doc, "error")) return describe_error(*error);
-    size_t begin = body.find_first_not_of(" \t\r\n");
-    if (begin == std::string::npos) return "";
-    size_t end = body.find_last_not_of(" \t\r\n");
-    return body.substr(begin, end - begin + 1);
+    return json::trimmed_body(body);
   }
 };
 

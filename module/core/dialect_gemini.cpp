@@ -21,28 +21,18 @@ namespace {
 
 using json::Document;
 using json::Value;
-using Alloc = Document::AllocatorType;
+using json::Alloc;
 using rapidjson::SizeType;
 
 // What Google documents for a function call whose signature was lost (llm-api.md 5).
 constexpr const char* kMissingThoughtSignature = "context_engineering_is_the_way_to_go";
 
-Value make_string(std::string_view s, Alloc& a) {
-  return Value(s.data(), static_cast<SizeType>(s.size()), a);
-}
-
-void put(Value& obj, std::string_view key, Value&& v, Alloc& a) {
-  auto it = obj.FindMember(Value(rapidjson::StringRef(key.data(), static_cast<SizeType>(key.size()))));
-  if (it != obj.MemberEnd()) {
-    it->value = std::move(v);
-  } else {
-    obj.AddMember(make_string(key, a), std::move(v), a);
-  }
-}
+using json::put;
+using json::string_value;
 
 Value text_part(std::string_view text, Alloc& a) {
   Value part(rapidjson::kObjectType);
-  part.AddMember("text", make_string(text, a), a);
+  part.AddMember("text", string_value(text, a), a);
   return part;
 }
 
@@ -59,8 +49,8 @@ void append_parts(const Value& content, Value& parts, Alloc& a) {
       parts.PushBack(text_part(json::string_member(part, "text"), a), a);
     } else if (type == "media") {
       Value inline_data(rapidjson::kObjectType);
-      inline_data.AddMember("mime_type", make_string(json::string_member(part, "mime_type"), a), a);
-      inline_data.AddMember("data", make_string(json::string_member(part, "data"), a), a);
+      inline_data.AddMember("mime_type", string_value(json::string_member(part, "mime_type"), a), a);
+      inline_data.AddMember("data", string_value(json::string_member(part, "data"), a), a);
       Value p(rapidjson::kObjectType);
       p.AddMember("inline_data", inline_data, a);
       parts.PushBack(p, a);
@@ -97,9 +87,9 @@ Value build_contents(const Value& interactions, std::string& system, Alloc& a) {
       if (const Value* results = json::array_member(turn, "tool_results")) {
         for (const Value& r : results->GetArray()) {
           Value response(rapidjson::kObjectType);
-          response.AddMember("output", make_string(json::string_member(r, "result"), a), a);
+          response.AddMember("output", string_value(json::string_member(r, "result"), a), a);
           Value fr(rapidjson::kObjectType);
-          fr.AddMember("name", make_string(json::string_member(r, "name"), a), a);
+          fr.AddMember("name", string_value(json::string_member(r, "name"), a), a);
           fr.AddMember("response", response, a);
           Value part(rapidjson::kObjectType);
           part.AddMember("functionResponse", fr, a);
@@ -115,20 +105,20 @@ Value build_contents(const Value& interactions, std::string& system, Alloc& a) {
         std::string_view signature = json::string_member(*multi_turn, "gemini-thought-signature");
         if (!signature.empty()) {
           if (parts.Size() == first_new) parts.PushBack(text_part("", a), a);
-          put(parts[parts.Size() - 1], "thoughtSignature", make_string(signature, a), a);
+          put(parts[parts.Size() - 1], "thoughtSignature", string_value(signature, a), a);
         }
       }
       if (const Value* uses = json::array_member(turn, "tool_uses")) {
         for (const Value& use : uses->GetArray()) {
           Value call(rapidjson::kObjectType);
-          call.AddMember("name", make_string(json::string_member(use, "name"), a), a);
+          call.AddMember("name", string_value(json::string_member(use, "name"), a), a);
           const Value* args = json::object_member(use, "args");
           call.AddMember("args", args ? Value(*args, a) : Value(rapidjson::kObjectType), a);
           Value part(rapidjson::kObjectType);
           part.AddMember("functionCall", call, a);
           std::string_view signature = json::string_member(use, "thought_signature");
           part.AddMember("thoughtSignature",
-                         make_string(signature.empty() ? kMissingThoughtSignature : signature, a), a);
+                         string_value(signature.empty() ? kMissingThoughtSignature : signature, a), a);
           parts.PushBack(part, a);
         }
       }
@@ -176,7 +166,7 @@ Value build_tool_config(const Value& choice, Alloc& a) {
   } else if (json::has_string(choice, "name")) {
     config.AddMember("mode", "ANY", a);
     Value names(rapidjson::kArrayType);
-    names.PushBack(make_string(json::string_member(choice, "name"), a), a);
+    names.PushBack(string_value(json::string_member(choice, "name"), a), a);
     config.AddMember("allowedFunctionNames", names, a);
   } else {
     throw std::invalid_argument("gemini: unsupported tool_choice " + json::to_string(choice));
@@ -188,9 +178,7 @@ Value build_tool_config(const Value& choice, Alloc& a) {
 
 std::string build_gemini_body(const std::string& canonical) {
   Document prompt;
-  std::string parse_error;
-  if (!json::parse(prompt, canonical, &parse_error) || !prompt.IsObject())
-    throw std::invalid_argument("gemini: canonical prompt is not a JSON object: " + parse_error);
+  json::parse_prompt(prompt, canonical);
 
   Document body(rapidjson::kObjectType);
   Alloc& a = body.GetAllocator();
@@ -202,7 +190,7 @@ std::string build_gemini_body(const std::string& canonical) {
   if (!system.empty()) {
     // parts is a single object here, not an array, as llm sends it.
     Value parts(rapidjson::kObjectType);
-    parts.AddMember("text", make_string(system, a), a);
+    parts.AddMember("text", string_value(system, a), a);
     Value instruction(rapidjson::kObjectType);
     instruction.AddMember("parts", parts, a);
     body.AddMember("system_instruction", instruction, a);
@@ -212,8 +200,8 @@ std::string build_gemini_body(const std::string& canonical) {
     Value declarations(rapidjson::kArrayType);
     for (const Value& tool : tools->GetArray()) {
       Value d(rapidjson::kObjectType);
-      d.AddMember("name", make_string(json::string_member(tool, "name"), a), a);
-      d.AddMember("description", make_string(json::string_member(tool, "description"), a), a);
+      d.AddMember("name", string_value(json::string_member(tool, "name"), a), a);
+      d.AddMember("description", string_value(json::string_member(tool, "description"), a), a);
       if (const Value* params = json::object_member(tool, "parameters"))
         d.AddMember("parameters", Value(*params, a), a);
       declarations.PushBack(d, a);
@@ -343,7 +331,7 @@ bool place_value(Value& root, const std::vector<PathStep>& steps, Value&& value,
       if (!node->IsObject()) return false;
       auto it = node->FindMember(step.key.c_str());
       if (it == node->MemberEnd()) {
-        node->AddMember(make_string(step.key, a), std::move(child), a);
+        node->AddMember(string_value(step.key, a), std::move(child), a);
         it = node->FindMember(step.key.c_str());
       } else if (last) {
         it->value = std::move(child);
@@ -519,7 +507,7 @@ class GeminiDecoder : public Decoder {
       std::vector<PathStep> steps;
       Value value;
       if (arg.is_string) {
-        value = make_string(arg.text, a);
+        value = string_value(arg.text, a);
       } else {
         Document parsed(&a);
         json::parse(parsed, arg.text);
@@ -578,10 +566,7 @@ class GeminiDialect : public Dialect {
       if (doc.IsArray() && !doc.Empty()) first = &doc[0];
       if (const Value* error = json::member(*first, "error")) return describe_error(*error);
     }
-    size_t begin = body.find_first_not_of(" \t\r\n");
-    if (begin == std::string::npos) return "";
-    size_t end = body.find_last_not_of(" \t\r\n");
-    return body.substr(begin, end - begin + 1);
+    return json::trimmed_body(body);
   }
 };
 

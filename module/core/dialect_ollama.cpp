@@ -20,21 +20,10 @@ namespace {
 
 using json::Document;
 using json::Value;
-using Alloc = Document::AllocatorType;
-using rapidjson::SizeType;
+using json::Alloc;
 
-Value make_string(std::string_view s, Alloc& a) {
-  return Value(s.data(), static_cast<SizeType>(s.size()), a);
-}
-
-void put(Value& obj, std::string_view key, Value&& v, Alloc& a) {
-  auto it = obj.FindMember(Value(rapidjson::StringRef(key.data(), static_cast<SizeType>(key.size()))));
-  if (it != obj.MemberEnd()) {
-    it->value = std::move(v);
-  } else {
-    obj.AddMember(make_string(key, a), std::move(v), a);
-  }
-}
+using json::put;
+using json::string_value;
 
 // Non-standard params that Ollama takes at the top level of the body, not in options.
 bool is_top_level_param(std::string_view key) {
@@ -44,7 +33,7 @@ bool is_top_level_param(std::string_view key) {
 Value message(const char* role, std::string_view content, Alloc& a) {
   Value m(rapidjson::kObjectType);
   m.AddMember("role", rapidjson::StringRef(role), a);
-  m.AddMember("content", make_string(content, a), a);
+  m.AddMember("content", string_value(content, a), a);
   return m;
 }
 
@@ -63,12 +52,12 @@ void set_content(const Value& content, Value& msg, Alloc& a) {
     if (type == "text") {
       text += json::string_member(part, "text");
     } else if (type == "media") {
-      images.PushBack(make_string(json::string_member(part, "data"), a), a);
+      images.PushBack(string_value(json::string_member(part, "data"), a), a);
     } else {
       throw std::invalid_argument("ollama: unknown content part type '" + std::string(type) + "'");
     }
   }
-  msg.AddMember("content", make_string(text, a), a);
+  msg.AddMember("content", string_value(text, a), a);
   if (!images.Empty()) msg.AddMember("images", images, a);
 }
 
@@ -87,8 +76,8 @@ Value build_messages(const Value& prompt, Alloc& a) {
         for (const Value& r : results->GetArray()) {
           Value m(rapidjson::kObjectType);
           m.AddMember("role", "tool", a);
-          m.AddMember("tool_name", make_string(json::string_member(r, "name"), a), a);
-          m.AddMember("content", make_string(json::string_member(r, "result"), a), a);
+          m.AddMember("tool_name", string_value(json::string_member(r, "name"), a), a);
+          m.AddMember("content", string_value(json::string_member(r, "result"), a), a);
           messages.PushBack(m, a);
         }
       }
@@ -111,7 +100,7 @@ Value build_messages(const Value& prompt, Alloc& a) {
       for (const Value& use : uses->GetArray()) {
         Value function(rapidjson::kObjectType);
         function.AddMember("index", index++, a);
-        function.AddMember("name", make_string(json::string_member(use, "name"), a), a);
+        function.AddMember("name", string_value(json::string_member(use, "name"), a), a);
         const Value* args = json::object_member(use, "args");
         function.AddMember("arguments", args ? Value(*args, a) : Value(rapidjson::kObjectType), a);
         Value call(rapidjson::kObjectType);
@@ -128,13 +117,11 @@ Value build_messages(const Value& prompt, Alloc& a) {
 
 std::string build_ollama_body(const std::string& canonical, bool streaming) {
   Document prompt;
-  std::string parse_error;
-  if (!json::parse(prompt, canonical, &parse_error) || !prompt.IsObject())
-    throw std::invalid_argument("ollama: canonical prompt is not a JSON object: " + parse_error);
+  json::parse_prompt(prompt, canonical);
 
   Document body(rapidjson::kObjectType);
   Alloc& a = body.GetAllocator();
-  body.AddMember("model", make_string(json::string_member(prompt, "model"), a), a);
+  body.AddMember("model", string_value(json::string_member(prompt, "model"), a), a);
   body.AddMember("messages", build_messages(prompt, a), a);
   body.AddMember("stream", streaming, a);
 
@@ -142,8 +129,8 @@ std::string build_ollama_body(const std::string& canonical, bool streaming) {
     Value out(rapidjson::kArrayType);
     for (const Value& tool : tools->GetArray()) {
       Value function(rapidjson::kObjectType);
-      function.AddMember("name", make_string(json::string_member(tool, "name"), a), a);
-      function.AddMember("description", make_string(json::string_member(tool, "description"), a), a);
+      function.AddMember("name", string_value(json::string_member(tool, "name"), a), a);
+      function.AddMember("description", string_value(json::string_member(tool, "description"), a), a);
       const Value* params = json::object_member(tool, "parameters");
       function.AddMember("parameters", params ? Value(*params, a) : Value(rapidjson::kObjectType), a);
       Value t(rapidjson::kObjectType);
@@ -277,10 +264,7 @@ class OllamaDialect : public Dialect {
     Document doc;
     if (json::parse(doc, body) && doc.IsObject())
       if (const Value* error = json::member(doc, "error")) return describe_error(*error);
-    size_t begin = body.find_first_not_of(" \t\r\n");
-    if (begin == std::string::npos) return "";
-    size_t end = body.find_last_not_of(" \t\r\n");
-    return body.substr(begin, end - begin + 1);
+    return json::trimmed_body(body);
   }
 };
 

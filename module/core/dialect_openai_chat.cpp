@@ -176,7 +176,7 @@ void add_deepseek_reasoning(std::string_view level, json::Document& body) {
 
 std::string build_chat_body(const std::string& canonical_prompt, bool streaming) {
   json::Document prompt;
-  openai::parse_prompt(prompt, canonical_prompt);
+  json::parse_prompt(prompt, canonical_prompt);
   json::Document body;
   body.SetObject();
   auto& alloc = body.GetAllocator();
@@ -274,7 +274,7 @@ class ChatStreamDecoder : public Decoder {
   void on_record(const Record& record) override {
     if (error_ || complete_) return;
     std::string_view data = record.data;
-    if (openai::trim(data) == "[DONE]") {
+    if (json::trim(data) == "[DONE]") {
       finish_tool_calls();
       complete_ = true;
       return;
@@ -284,7 +284,7 @@ class ChatStreamDecoder : public Decoder {
     if (!root) {
       // Some servers name an error event and send plain text in it.
       if (record.type == "error")
-        error_ = Error{ErrorCode::Provider, std::string(openai::trim(data)), 0, record.data};
+        error_ = Error{ErrorCode::Provider, std::string(json::trim(data)), 0, record.data};
       else
         error_ = Error{ErrorCode::Protocol, "malformed chat stream event: " + parse_error, 0, record.data};
       return;

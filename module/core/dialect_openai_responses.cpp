@@ -149,7 +149,7 @@ Value responses_tool_choice(const Value& choice, json::Document& body) {
 
 std::string build_responses_body(const std::string& canonical_prompt, bool streaming) {
   json::Document prompt;
-  openai::parse_prompt(prompt, canonical_prompt);
+  json::parse_prompt(prompt, canonical_prompt);
   json::Document body;
   body.SetObject();
   auto& alloc = body.GetAllocator();
@@ -306,7 +306,7 @@ class ResponsesStreamDecoder : public Decoder {
     if (!root) {
       // A gateway may send a plain-text error event.
       if (record.type == "error")
-        error_ = Error{ErrorCode::Provider, std::string(openai::trim(record.data)), 0, record.data};
+        error_ = Error{ErrorCode::Provider, std::string(json::trim(record.data)), 0, record.data};
       else
         error_ = Error{ErrorCode::Protocol, "malformed Responses stream event: " + parse_error, 0, record.data};
       return;

@@ -1,6 +1,7 @@
 #include "json_util.hpp"
 
 #include <cstring>
+#include <stdexcept>
 
 #include <rapidjson/error/en.h>
 #include <rapidjson/memorystream.h>
@@ -71,6 +72,30 @@ int64_t int_member(const Value& obj, const char* key, int64_t fallback) {
 bool bool_member(const Value& obj, const char* key, bool fallback) {
   const Value* v = member(obj, key);
   return v && v->IsBool() ? v->GetBool() : fallback;
+}
+
+void put(Value& obj, std::string_view key, Value&& v, Alloc& a) {
+  auto it = obj.FindMember(Value(rapidjson::StringRef(key.data(), static_cast<rapidjson::SizeType>(key.size()))));
+  if (it != obj.MemberEnd()) {
+    it->value = std::move(v);
+  } else {
+    obj.AddMember(string_value(key, a), std::move(v), a);
+  }
+}
+
+void parse_prompt(Document& prompt, const std::string& text) {
+  std::string error;
+  if (!parse(prompt, text, &error))
+    throw std::invalid_argument("canonical prompt is not valid JSON: " + error);
+  if (!prompt.IsObject()) throw std::invalid_argument("canonical prompt is not a JSON object");
+}
+
+std::string_view trim(std::string_view text) {
+  const char* blanks = " \t\r\n";
+  auto start = text.find_first_not_of(blanks);
+  if (start == std::string_view::npos) return {};
+  auto end = text.find_last_not_of(blanks);
+  return text.substr(start, end - start + 1);
 }
 
 std::string to_string(const Value& v) {

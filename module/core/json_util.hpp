@@ -31,6 +31,25 @@ bool bool_member(const Value& obj, const char* key, bool fallback = false);
 // Serializes a value to compact JSON text.
 std::string to_string(const Value& v);
 
+using Alloc = Document::AllocatorType;
+
+// A JSON string value holding a copy of s.
+inline Value string_value(std::string_view s, Alloc& a) {
+  return Value(s.data(), static_cast<rapidjson::SizeType>(s.size()), a);
+}
+
+// Sets obj[key] = v, replacing an existing member so the output never has duplicate keys.
+void put(Value& obj, std::string_view key, Value&& v, Alloc& a);
+
+// Parses the canonical prompt; throws std::invalid_argument unless it is a JSON object.
+void parse_prompt(Document& prompt, const std::string& text);
+
+// text without leading and trailing blanks (space, tab, CR, LF).
+std::string_view trim(std::string_view text);
+
+// The fallback error message of an error body that is not the provider's error shape.
+inline std::string trimmed_body(std::string_view body) { return std::string(trim(body)); }
+
 // Writes s as a JSON string value.
 inline void write_string(Writer& w, std::string_view s) {
   w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));

@@ -78,14 +78,6 @@ Error provider_error(const json::Value& error, std::string_view raw_record) {
   return e;
 }
 
-std::string_view trim(std::string_view s) {
-  const char* blanks = " \t\r\n";
-  auto start = s.find_first_not_of(blanks);
-  if (start == std::string_view::npos) return {};
-  auto end = s.find_last_not_of(blanks);
-  return s.substr(start, end - start + 1);
-}
-
 std::string error_message_from_body(const std::string& body) {
   json::Document doc;
   if (json::parse(doc, body)) {
@@ -99,11 +91,11 @@ std::string error_message_from_body(const std::string& body) {
       if (json::has_string(*root, "message")) return describe_error(*root);
     }
   }
-  return std::string(trim(body));
+  return json::trimmed_body(body);
 }
 
 bool normalize_tool_arguments(std::string& args, std::string* error) {
-  std::string_view trimmed = trim(args);
+  std::string_view trimmed = json::trim(args);
   if (trimmed.empty()) {
     args = "{}";
     return true;
@@ -133,28 +125,16 @@ bool finish_tool_call(ToolCall& call, std::optional<Error>& error_out) {
   return false;
 }
 
-void parse_prompt(json::Document& prompt, const std::string& text) {
-  std::string error;
-  if (!json::parse(prompt, text, &error))
-    throw std::invalid_argument("canonical prompt is not valid JSON: " + error);
-  if (!prompt.IsObject()) throw std::invalid_argument("canonical prompt is not a JSON object");
-}
-
 json::Value copy(const json::Value& v, json::Document& body) {
   return json::Value(v, body.GetAllocator());
 }
 
 json::Value string_value(std::string_view s, json::Document& body) {
-  return json::Value(s.data(), static_cast<rapidjson::SizeType>(s.size()), body.GetAllocator());
+  return json::string_value(s, body.GetAllocator());
 }
 
 void set_member(json::Value& obj, std::string_view key, json::Value value, json::Document& body) {
-  auto it = obj.FindMember(json::Value(rapidjson::StringRef(key.data(), key.size())));
-  if (it != obj.MemberEnd()) {
-    it->value = std::move(value);
-    return;
-  }
-  obj.AddMember(string_value(key, body), value, body.GetAllocator());
+  json::put(obj, key, std::move(value), body.GetAllocator());
 }
 
 std::string data_url(std::string_view mime, std::string_view base64) {

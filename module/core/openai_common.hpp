@@ -48,8 +48,6 @@ Error provider_error(const json::Value& error, std::string_view raw_record);
 // The provider's message from an error body (HTTP 4xx/5xx), or the trimmed body.
 std::string error_message_from_body(const std::string& body);
 
-std::string_view trim(std::string_view s);
-
 // Checks that args is one JSON object ("" or blanks become "{}"). On failure returns
 // false with *error naming the problem.
 bool normalize_tool_arguments(std::string& args, std::string* error);
@@ -58,9 +56,6 @@ bool normalize_tool_arguments(std::string& args, std::string* error);
 bool finish_tool_call(ToolCall& call, std::optional<Error>& error_out);
 
 // ---- request bodies ----
-
-// Parses the canonical prompt; throws std::invalid_argument when it is not a JSON object.
-void parse_prompt(json::Document& prompt, const std::string& text);
 
 // Deep copy of v into the body's allocator.
 json::Value copy(const json::Value& v, json::Document& body);
