@@ -5,6 +5,7 @@
 #include <cctype>
 #include <condition_variable>
 #include <csignal>
+#include <cstdio>
 #include <mutex>
 #include <pthread.h>
 #include <stdexcept>
@@ -95,6 +96,7 @@ struct Transfer final : RecordSink {
   std::unique_ptr<Decoder> decoder;
   std::unique_ptr<Framer> framer;
   bool decided = false;        // status and framing known (first body byte or end)
+  bool got_body = false;       // at least one body byte arrived
   bool http_error = false;     // non-2xx: the body is collected as the error's payload
   bool unexpected_json = false;  // a streaming chat answered with a whole JSON body
   long status = 0;
@@ -178,6 +180,7 @@ struct Transfer final : RecordSink {
   // libcurl's write callback.
   size_t on_body(const char* data, size_t size) {
     last_data = Clock::now();
+    got_body = true;
     if (!decided) decide();
     if (http_error) {
       size_t room = spec.max_record > error_body.size() ? spec.max_record - error_body.size() : 0;
@@ -215,7 +218,9 @@ struct Transfer final : RecordSink {
   // The transfer ended with libcurl's result code rc: queue the one terminal event.
   void complete(CURLcode rc) {
     if (rc == CURLE_OK && !decided) decide();
-    if (rc == CURLE_OK && !failure && !http_error) framer->finish(*this);
+    // A response that has no body by definition is not a truncated record.
+    bool bodiless = !got_body && (status == 204 || status == 205 || spec.method == "HEAD");
+    if (rc == CURLE_OK && !failure && !http_error && !(bodiless && !decoder)) framer->finish(*this);
     if (decoder && !failure && !http_error) {
       // A stream whose end signal arrived is complete even if the connection then broke.
       if (rc == CURLE_OK || decoder->complete()) {
@@ -403,9 +408,9 @@ struct Engine::Worker {
         long idle = t.spec.idle_timeout_ms;
         if (idle > 0 && now - t.last_data > std::chrono::milliseconds(idle)) {
           curl_multi_remove_handle(multi, t.easy);
-          t.push_error(make_error(ErrorCode::Timeout, "no data received for " +
-                                                          std::to_string(idle / 1000.0).substr(0, 5) +
-                                                          " s (idle timeout)"));
+          char message[96];
+          std::snprintf(message, sizeof message, "no data received for %g s (idle timeout)", idle / 1000.0);
+          t.push_error(make_error(ErrorCode::Timeout, message));
           it = live.erase(it);
         } else {
           ++it;

@@ -342,6 +342,18 @@ The plist is (:records LIST :done INFO :error (SYMBOL MESSAGE INFO) :handle H)."
     (llm-native-test-wait-until
      (lambda () (eq t (alist-get 'disconnected (car (llm-native-test-requests base))))))))
 
+(ert-deftest llm-native-engine-bodiless-responses ()
+  "A 204 and a HEAD request end with no records; an empty 200 where JSON was due fails."
+  (let ((base (llm-native-test-scenario (list :status 204 :body ""))))
+    (should (equal (llm-native-request-sync :url (concat base "/x") :method "DELETE")
+                   '(:status 204 :records nil))))
+  (let ((base (llm-native-test-scenario (list :body "{\"a\": 1}"))))
+    (should (equal (plist-get (llm-native-request-sync :url (concat base "/x") :method "HEAD")
+                              :records)
+                   nil)))
+  (let ((base (llm-native-test-scenario (list :body ""))))
+    (should-error (llm-native-request-sync :url (concat base "/x")) :type 'llm-native-protocol-error)))
+
 (ert-deftest llm-native-engine-bad-spec-signals ()
   "Misuse is signalled at once with a clear error."
   (should-error (llm-native-request :url "ftp://example.invalid/") :type 'llm-native-invalid-spec)
