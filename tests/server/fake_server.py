@@ -977,17 +977,23 @@ class Connection(asyncio.Protocol):
 
     async def _respond(self, scenario, record):
         await self.pause(scenario.first_byte_delay)
+        if record["method"] == "HEAD" or scenario.status in (204, 304) or 100 <= scenario.status < 200:
+            # These responses have no body (RFC 9110): headers only, or the connection
+            # would carry stray bytes into the client's next request.
+            lines = head_lines(scenario)
+            if record["method"] == "HEAD":
+                lines.append("Content-Length: 0")
+            await self.write(("\r\n".join(lines) + "\r\n\r\n").encode("utf-8"))
+            await self.flush()
+            record["completed"] = True
+            return True
         writes, source = scenario.body_writes()
         transfer = scenario.transfer
         if transfer == "length":
             # The length must be known up front: build the whole body first.
             writes = list(writes)
             total = sum(len(data) for data, _ in writes)
-        lines = ["HTTP/1.1 %d %s" % (scenario.status, scenario.reason or reason_phrase(scenario.status))]
-        if scenario.content_type is not None:
-            lines.append("Content-Type: " + scenario.content_type)
-        for name, value in scenario.headers:
-            lines.append("%s: %s" % (name, value))
+        lines = head_lines(scenario)
         if transfer == "chunked":
             lines.append("Transfer-Encoding: chunked")
         elif transfer == "length":
@@ -1052,6 +1058,15 @@ class Connection(asyncio.Protocol):
             self.transport.close()
             return False
         return True
+
+
+def head_lines(scenario):
+    """The status line and SCENARIO's own headers, without any framing header."""
+    lines = ["HTTP/1.1 %d %s" % (scenario.status, scenario.reason or reason_phrase(scenario.status))]
+    if scenario.content_type is not None:
+        lines.append("Content-Type: " + scenario.content_type)
+    lines.extend("%s: %s" % (name, value) for name, value in scenario.headers)
+    return lines
 
 
 def reason_phrase(status):
