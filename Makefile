@@ -45,6 +45,16 @@ demo: deps-build module
 
 # Benchmarks run llm-native byte-compiled, as a package install would: a copy of the
 # Lisp compiled in $(BUILD)/elc (against llm-native's own llm API), with the module.
+# With LLM_NATIVE_BENCH_INCUMBENT=DIR:DIR:... (the real llm package and its dependencies:
+# llm, plz, plz-media-type, plz-event-source, compat), the driver also measures the incumbent,
+# llm's own plz path, in the same Emacs: those directories' .el files (tests left out) are
+# byte-compiled in copies under $(BUILD)/incumbent-elc, llm-native's Lisp is compiled again there
+# against the real llm (no lisp/compat), and all of them go on load-path ahead of llm-native.
+BENCH_INCUMBENT_DIRS = $(patsubst %/,%,$(subst :, ,$(LLM_NATIVE_BENCH_INCUMBENT)))
+BENCH_INCUMBENT_ELC  = $(BUILD)/incumbent-elc
+BENCH_INCUMBENT_LOAD = $(foreach dir,$(BENCH_INCUMBENT_DIRS),-L $(BENCH_INCUMBENT_ELC)/$(notdir $(dir))) \
+                       -L $(BENCH_INCUMBENT_ELC)/llm-native -L $(BENCH_INCUMBENT_ELC)/llm-native/lisp
+
 bench: deps module
 	cmake --build $(BUILD) --target core_bench -j $(JOBS)
 	rm -rf $(BUILD)/elc && mkdir -p $(BUILD)/elc
@@ -52,8 +62,28 @@ bench: deps module
 	ln -sf $(CURDIR)/llm-native-module.so $(BUILD)/elc/
 	cd $(BUILD)/elc && $(EMACS) -Q --batch -L . -L lisp -L lisp/compat \
 	  -f batch-byte-compile llm-native.el lisp/*.el lisp/compat/*.el
+ifeq ($(strip $(LLM_NATIVE_BENCH_INCUMBENT)),)
 	$(EMACS) -Q --batch -L $(BUILD)/elc -L $(BUILD)/elc/lisp -L tests/lisp -L tests/bench \
 	  -l llm-native-bench -f llm-native-bench-main
+else
+	rm -rf $(BENCH_INCUMBENT_ELC) && mkdir -p $(BENCH_INCUMBENT_ELC)/llm-native
+	for dir in $(BENCH_INCUMBENT_DIRS); do \
+	  copy=$(BENCH_INCUMBENT_ELC)/$$(basename $$dir) && mkdir -p $$copy && \
+	  for file in $$dir/*.el; do \
+	    case $$file in *-test.el|*-tests.el) ;; *) cp -p $$file $$copy/ || exit 1 ;; esac; \
+	  done; \
+	done
+	cp -rp llm-native.el lisp $(BENCH_INCUMBENT_ELC)/llm-native/
+	rm -rf $(BENCH_INCUMBENT_ELC)/llm-native/lisp/compat
+	ln -sf $(CURDIR)/llm-native-module.so $(BENCH_INCUMBENT_ELC)/llm-native/
+	$(EMACS) -Q --batch $(BENCH_INCUMBENT_LOAD) -f batch-byte-compile \
+	  $(foreach dir,$(BENCH_INCUMBENT_DIRS),$(BENCH_INCUMBENT_ELC)/$(notdir $(dir))/*.el) \
+	  $(BENCH_INCUMBENT_ELC)/llm-native/*.el $(BENCH_INCUMBENT_ELC)/llm-native/lisp/*.el \
+	  >$(BENCH_INCUMBENT_ELC)/compile.log 2>&1 \
+	  || { cat $(BENCH_INCUMBENT_ELC)/compile.log; exit 1; }
+	$(EMACS) -Q --batch $(BENCH_INCUMBENT_LOAD) -L tests/lisp -L tests/bench \
+	  -l llm-native-bench -f llm-native-bench-main
+endif
 
 # Byte-compile with warnings as errors, and checkdoc.
 check: module

@@ -26,6 +26,26 @@
 ;; JSON lines also go to build/bench-results.json (env
 ;; LLM_NATIVE_BENCH_OUTPUT).  Targets and the incumbent's figures are printed
 ;; beside the measurements, never as pass/fail.
+;;
+;; The incumbent, measured here: with LLM_NATIVE_BENCH_INCUMBENT set to the
+;; directories of the real llm package and its dependencies (colon-separated;
+;; `make bench' compiles them and puts them on load-path ahead of
+;; llm-native), llm-native runs beside the real llm, and after its own
+;; scenarios the driver turns `llm-native-mode' off and runs the same
+;; scenarios through llm's own plz/curl path, in the same Emacs against the
+;; same server.  Their figures get a column of their own in the table and
+;; JSON lines with "impl":"incumbent" (llm-native's lines then carry
+;; "impl":"llm-native").  The incumbent is slow, so: its 20,000-token
+;; scenarios and the 4 MiB JSON-array record run
+;; LLM_NATIVE_BENCH_INCUMBENT_SLOW_RUNS times (default 1), the others
+;; LLM_NATIVE_BENCH_INCUMBENT_RUNS times (default 3); concurrency is
+;; the bounded "concurrency-10x1000" variant (10 streams of 1,000 tokens,
+;; also run for llm-native so the pair compares); every run of a big-record
+;; scenario must end within LLM_NATIVE_BENCH_INCUMBENT_BOUND seconds
+;; (default 60), of the others within LLM_NATIVE_BENCH_INCUMBENT_LONG_BOUND
+;; (default 180), else the scenario is reported as timed out; an error Emacs
+;; reports from llm's process filter is recorded and printed under the
+;; table; memory and the limit scenarios are not run.
 
 ;;; Code:
 
@@ -46,6 +66,65 @@
   (let ((env (getenv "LLM_NATIVE_BENCH_RUNS")))
     (if (and env (> (string-to-number env) 0)) (string-to-number env) 5))
   "How many runs each scenario's medians are taken over.")
+
+;;;; Options of the incumbent comparison
+
+(defun llm-native-bench--env-count (name default)
+  "Return the positive number in environment variable NAME, else DEFAULT."
+  (let ((env (getenv name)))
+    (if (and env (> (string-to-number env) 0)) (string-to-number env) default)))
+
+(defvar llm-native-bench-incumbent-dirs
+  (split-string (or (getenv "LLM_NATIVE_BENCH_INCUMBENT") "") ":" t)
+  "Directories of the real llm package and its dependencies.
+Non-nil (from LLM_NATIVE_BENCH_INCUMBENT) makes `llm-native-bench-main'
+measure the incumbent too; `make bench' puts compiled copies of these
+directories on `load-path' before llm-native loads.")
+
+(defvar llm-native-bench-incumbent-slow-runs
+  (llm-native-bench--env-count "LLM_NATIVE_BENCH_INCUMBENT_SLOW_RUNS" 1)
+  "Runs of the incumbent's slowest scenarios (20 s or more a run).
+They are throughput and responsiveness (20,000 tokens) and the 4 MiB
+JSON-array record.")
+
+(defvar llm-native-bench-incumbent-runs
+  (llm-native-bench--env-count "LLM_NATIVE_BENCH_INCUMBENT_RUNS" 3)
+  "Runs of the incumbent's other scenarios.")
+
+(defvar llm-native-bench-incumbent-bound
+  (llm-native-bench--env-count "LLM_NATIVE_BENCH_INCUMBENT_BOUND" 60)
+  "Seconds each run of the incumbent's big-record scenarios may take.
+A run still going then is stopped and the scenario reported as timed out.")
+
+(defvar llm-native-bench-incumbent-long-bound
+  (llm-native-bench--env-count "LLM_NATIVE_BENCH_INCUMBENT_LONG_BOUND" 180)
+  "Seconds each run of the incumbent's other scenarios may take.
+The 20,000-token ones take 20 to 50 s on a busy machine.")
+
+(defconst llm-native-bench--bounded-streams 10
+  "Streams of the bounded concurrency variant, run by both implementations.")
+
+(defvar llm-native-bench--stream-timeout 120
+  "Seconds a benchmark stream may take, unless the caller gives its own.")
+
+(define-error 'llm-native-bench-timeout "Timed out")
+
+(defvar llm-native-bench--command-errors nil
+  "Errors Emacs reported from process filters and timers, newest first.
+Recorded while the incumbent runs: an error in plz's filter does not
+reach llm's callbacks, Emacs only reports it, so this is how a run
+that stalls on one says why.")
+
+(defun llm-native-bench--record-command-error (data context _signal)
+  "Record the error DATA that Emacs reports with CONTEXT, and print it.
+This is a `command-error-function'.  The default one, in a batch
+Emacs, kills Emacs on an error in a process filter; an interactive
+Emacs reports it and goes on, which is what the incumbent's user sees."
+  (let ((text (concat context (error-message-string data))))
+    ;; Print each error once in a row: a stalled parser repeats it per chunk.
+    (unless (equal text (car llm-native-bench--command-errors))
+      (message "%s" text))
+    (push text llm-native-bench--command-errors)))
 
 (defvar llm-native-bench--clock-ticks nil "Clock ticks per second of /proc's CPU times.")
 
@@ -183,30 +262,43 @@ measurement ends, that delay is lateness as well."
                               :chat-model "bench-model"))
 
 (defun llm-native-bench--wait (pred seconds)
-  "Run the main loop until PRED returns non-nil; signal an error after SECONDS."
+  "Run the main loop until PRED returns non-nil.
+Signal `llm-native-bench-timeout' with SECONDS after SECONDS."
   (let ((deadline (+ (float-time) seconds)))
     (while (and (not (funcall pred)) (< (float-time) deadline))
       (accept-process-output nil 0.01))
     (unless (funcall pred)
-      (error "Timed out after %ss" seconds))))
+      (signal 'llm-native-bench-timeout (list seconds)))))
 
-(cl-defun llm-native-bench--stream (provider &key on-partial (timeout 120))
+(cl-defun llm-native-bench--stream (provider &key on-partial (timeout llm-native-bench--stream-timeout))
   "Start one streaming chat with PROVIDER; return its state plist.
 The plist is filled as the request runs: :partials (count), :done-at
-\(`float-time' of the response callback), :text, :error.  ON-PARTIAL,
-if given, is also called with each partial text."
-  (let ((state (list :partials 0 :done-at nil :text nil :error nil :timeout timeout)))
-    (llm-chat-streaming provider (llm-make-chat-prompt "Go")
-                        (lambda (text)
-                          (setq state (plist-put state :partials (1+ (plist-get state :partials))))
-                          (when on-partial (funcall on-partial text)))
-                        (lambda (text)
-                          (setq state (plist-put state :text text))
-                          (setq state (plist-put state :done-at (float-time))))
-                        (lambda (symbol message)
-                          (setq state (plist-put state :error (format "%s: %s" symbol message)))
-                          (setq state (plist-put state :done-at (float-time)))))
+\(`float-time' of the response callback), :text, :error, and :request
+\(what `llm-chat-streaming' returned, for `llm-cancel-request').
+ON-PARTIAL, if given, is also called with each partial text."
+  (let ((state (list :partials 0 :done-at nil :text nil :error nil :timeout timeout
+                     :request nil)))
+    (plist-put state :request
+               (llm-chat-streaming
+                provider (llm-make-chat-prompt "Go")
+                (lambda (text)
+                  (setq state (plist-put state :partials (1+ (plist-get state :partials))))
+                  (when on-partial (funcall on-partial text)))
+                (lambda (text)
+                  (setq state (plist-put state :text text))
+                  (setq state (plist-put state :done-at (float-time))))
+                (lambda (symbol message)
+                  (setq state (plist-put state :error (format "%s: %s" symbol message)))
+                  (setq state (plist-put state :done-at (float-time))))))
     (lambda () state)))
+
+(defun llm-native-bench--cancel-unfinished (streams)
+  "Cancel the requests of the STREAMS that have not ended.
+A stream left running after a timeout would go on using the main
+thread during the scenarios that follow."
+  (dolist (stream streams)
+    (unless (llm-native-bench--finished-p stream)
+      (ignore-errors (llm-cancel-request (plist-get (funcall stream) :request))))))
 
 (defun llm-native-bench--finished-p (stream)
   "Return non-nil when STREAM (from `llm-native-bench--stream') has ended."
@@ -222,8 +314,14 @@ run the lateness probe meanwhile.  Return the measured plist, with
          (_ (when probe (llm-native-bench--probe-start)))
          (streams (funcall streams-thunk))
          (timeout (apply #'max (mapcar (lambda (s) (plist-get (funcall s) :timeout)) streams))))
-    (llm-native-bench--wait (lambda () (cl-every #'llm-native-bench--finished-p streams))
-                            timeout)
+    (condition-case err
+        (llm-native-bench--wait (lambda () (cl-every #'llm-native-bench--finished-p streams))
+                                timeout)
+      ;; A timeout, or an error out of a stream's filter: stop what still runs.
+      (error
+       (when probe (llm-native-bench--probe-stop))
+       (llm-native-bench--cancel-unfinished streams)
+       (signal (car err) (cdr err))))
     (let* ((lateness (and probe (llm-native-bench--probe-stop)))
            (measured (llm-native-bench--delta before))
            (last-done (apply #'max (mapcar (lambda (s) (plist-get (funcall s) :done-at)) streams)))
@@ -291,18 +389,34 @@ run the lateness probe meanwhile.  Return the measured plist, with
                   :latency-max (if delays (apply #'max delays) 0)
                   :latency-samples (length delays)))))
 
-(defun llm-native-bench-concurrency (base)
-  "One run of scenario 4: 50 streams of 1,000 tokens at once from BASE."
+(defun llm-native-bench-concurrency (base &optional streams)
+  "One run of scenario 4: 50 streams of 1,000 tokens at once from BASE.
+STREAMS, if given, replaces 50 (the bounded variant)."
   (let ((provider (llm-native-bench--openai base)))
     (llm-native-bench--run-streams
-     (lambda () (cl-loop repeat 50 collect (llm-native-bench--stream provider)))
+     (lambda () (cl-loop repeat (or streams 50) collect (llm-native-bench--stream provider)))
      (lambda () (llm-native-bench--expected base))
      t)))
 
 (defconst llm-native-bench--big-record-bytes (* 4 1024 1024) "Size of the big record.")
 
+(defvar llm-gemini--base-url)
+
 (defun llm-native-bench-big-gemini (base)
-  "One run of scenario 5 with Gemini's JSON array from BASE (a 4 MiB element)."
+  "One run of scenario 5 with Gemini's JSON array from BASE (a 4 MiB element).
+The incumbent (`llm-native-mode' off) is aimed at BASE through llm's
+own base URL, as it does not read `llm-native-url-overrides'."
+  (if (not llm-native-mode)
+      (let ((llm-gemini--base-url (concat base "/v1beta/models/")))
+        (llm-native-bench--run-streams
+         (lambda () (list (llm-native-bench--stream
+                           (make-llm-gemini :key "bench-key" :chat-model "bench-model"))))
+         (lambda () (llm-native-bench--expected base))
+         t))
+    (llm-native-bench--big-gemini-native base)))
+
+(defun llm-native-bench--big-gemini-native (base)
+  "One run of scenario 5 with Gemini's JSON array from BASE on llm-native."
   (let ((llm-native-url-overrides (list (cons 'llm-gemini base))))
     (llm-native-bench--run-streams
      (lambda () (list (llm-native-bench--stream
@@ -311,11 +425,13 @@ run the lateness probe meanwhile.  Return the measured plist, with
      t)))
 
 (defun llm-native-bench-big-sse (base)
-  "One run of scenario 5 with one 4 MiB SSE event from BASE (OpenAI-compatible)."
+  "One run of scenario 5 with one 4 MiB SSE event from BASE (OpenAI-compatible).
+The incumbent (`llm-native-mode' off) gets BASE as the provider's URL."
   (let ((llm-native-url-overrides (list (cons 'llm-openai-compatible (concat base "/v1/")))))
     (llm-native-bench--run-streams
      (lambda () (list (llm-native-bench--stream
-                       (make-llm-openai-compatible :url "http://unused.invalid/v1/"
+                       (make-llm-openai-compatible :url (if llm-native-mode "http://unused.invalid/v1/"
+                                                          (concat base "/v1/"))
                                                    :key "bench-key" :chat-model "bench-model"))))
      (lambda () (llm-native-bench--expected base))
      t)))
@@ -546,6 +662,13 @@ The result is what `json-serialize' takes."
      (:late-max "max timer lateness" 1000 " ms" "< 20 ms" "gptel 300-500 ms")
      (:partials "partial callbacks" 1 "" "" "")
      (:text-ok "50 texts exact" 1 "" "exact" ""))
+    ("concurrency-10x1000" (:wall "wall (10 x 1,000 tokens)" 1 " s" "" "")
+     (:main-cpu "main-thread CPU" 1 " s" "" "")
+     (:cpu "process CPU" 1 " s" "" "")
+     (:child-cpu "child process CPU" 1 " s" "" "")
+     (:late-max "max timer lateness" 1000 " ms" "" "")
+     (:partials "partial callbacks" 1 "" "" "")
+     (:text-ok "10 texts exact" 1 "" "exact" ""))
     ("big-record-json-array" (:main-cpu "main-thread CPU" 1 " s" "< 0.05 s" "")
      (:late-max "max timer lateness" 1000 " ms" "" "")
      (:wall "wall" 1 " s" "" "")
@@ -583,19 +706,109 @@ The result is what `json-serialize' takes."
                    "scenario" "figure" "median [min-max]" "target" "incumbent / peer" line))
     (dolist (result results)
       (let ((name (car result)) (summary (cdr result)) (first t))
-        (if (plist-get summary :failed)
-            (princ (format "%-22s FAILED: %s\n" name (plist-get summary :failed)))
+        (cond
+         ((plist-get summary :failed)
+          (princ (format "%-22s FAILED: %s\n" name (plist-get summary :failed))))
+         ((plist-get summary :timed-out-after-s)
+          (princ (format "%-22s timed out after %s s\n" name (plist-get summary :timed-out-after-s))))
+         (t
           (dolist (row (cdr (assoc name llm-native-bench--rows)))
             (pcase-let ((`(,key ,label ,scale ,unit ,target ,incumbent) row))
               (princ (format "%-22s %-22s %-30s %-12s %s\n" (if first name "") label
                              (llm-native-bench--figure summary key scale unit)
                              target incumbent))
-              (setq first nil))))))
+              (setq first nil)))))))
     (princ (format "%s\nCPU times come from /proc in clock ticks of %g ms: figures under ~20 ms are coarse.\n"
                    line (/ 1000.0 (llm-native-bench--clock-ticks))))
     (princ (format "Medians of %d runs (memory: 1 run of %d requests); limit-curl CPU is curl's own.\n"
                    llm-native-bench-runs llm-native-bench--memory-requests))
     (princ "Targets and incumbent figures are for comparison, not pass/fail.\n")))
+
+(defun llm-native-bench--incumbent-cell (summary key scale unit first)
+  "Return the incumbent's cell for KEY (with SCALE and UNIT) from SUMMARY.
+SUMMARY is nil for a scenario the incumbent does not run.  FIRST is
+non-nil on the scenario's first row, which alone says why a scenario
+has no figures."
+  (let ((timed-out (plist-get summary :timed-out-after-s))
+        (failed (plist-get summary :failed)))
+    (cond ((null summary) (if first "not run" ""))
+          (timed-out (if first (format "timed out after %s s" timed-out) ""))
+          (failed (if first (truncate-string-to-width (concat "FAILED: " failed) 30 nil nil "...")
+                    ""))
+          (t (llm-native-bench--figure summary key scale unit)))))
+
+(defun llm-native-bench--print-comparison (results incumbent)
+  "Print RESULTS (llm-native's) and INCUMBENT (the incumbent's), as a table.
+Both are lists of (NAME . SUMMARY); the incumbent's figures get a
+column beside llm-native's."
+  (let ((line (make-string 150 ?-)))
+    (princ (format "\n%s\n%-22s %-26s %-30s %-30s %-12s %s\n%s\n" line
+                   "scenario" "figure" "llm-native median [min-max]"
+                   "incumbent (llm+plz, here)" "target" "published incumbent / peer" line))
+    (dolist (result results)
+      (let* ((name (car result)) (summary (cdr result)) (first t)
+             (theirs (cdr (assoc name incumbent))))
+        (dolist (row (cdr (assoc name llm-native-bench--rows)))
+          (pcase-let ((`(,key ,label ,scale ,unit ,target ,published) row))
+            (princ (format "%-22s %-26s %-30s %-30s %-12s %s\n" (if first name "") label
+                           (cond ((plist-get summary :timed-out-after-s)
+                                  (if first (format "timed out after %s s"
+                                                    (plist-get summary :timed-out-after-s))
+                                    ""))
+                                 ((plist-get summary :failed)
+                                  (if first (truncate-string-to-width
+                                             (concat "FAILED: " (plist-get summary :failed))
+                                             30 nil nil "...")
+                                    ""))
+                                 (t (llm-native-bench--figure summary key scale unit)))
+                           (llm-native-bench--incumbent-cell theirs key scale unit first)
+                           target published))
+            (setq first nil)))))
+    (princ (format "%s\nCPU times come from /proc in clock ticks of %g ms: figures under ~20 ms are coarse.\n"
+                   line (/ 1000.0 (llm-native-bench--clock-ticks))))
+    (princ (format "llm-native: medians of %d runs (memory: 1 run of %d requests); limit-curl CPU is curl's own.\n"
+                   llm-native-bench-runs llm-native-bench--memory-requests))
+    (princ (format (concat "Incumbent: llm %s through plz and curl, `llm-native-mode' off, same Emacs and server;"
+                           "\n  medians of %d run(s) for throughput, responsiveness and big-record-json-array,"
+                           " %d for the others;\n  each run bounded to %d s (big records) or %d s (the others);"
+                           " memory and the limit scenarios are not run for it.\n"
+                           "llm-native ran beside the same llm (its Lisp compiled against it).\n")
+                   (llm-native-bench--incumbent-version)
+                   llm-native-bench-incumbent-slow-runs llm-native-bench-incumbent-runs
+                   llm-native-bench-incumbent-bound llm-native-bench-incumbent-long-bound))
+    (princ "concurrency-10x1000 is the bounded variant (10 streams of 1,000 tokens) both ran.\n")
+    (dolist (result (append (mapcar (lambda (r) (cons "llm-native" r)) results)
+                            (mapcar (lambda (r) (cons "incumbent" r)) incumbent)))
+      (let ((summary (cddr result)))
+        (when (plist-get summary :command-error)
+          (princ (format "%s %s: Emacs reported %d error(s) outside llm's callbacks, the first: %s\n"
+                         (car result) (cadr result) (plist-get summary :command-errors)
+                         (plist-get summary :command-error))))
+        (cond ((plist-get summary :failed)
+               (princ (format "%s %s failed: %s\n" (car result) (cadr result)
+                              (plist-get summary :failed))))
+              ((stringp (plist-get summary :error-text))
+               (princ (format "%s %s: %s error(s), the last: %s\n" (car result) (cadr result)
+                              (llm-native-bench--figure summary :errors)
+                              (truncate-string-to-width (plist-get summary :error-text) 200
+                                                        nil nil "...")))))))
+    (princ "Targets and incumbent figures are for comparison, not pass/fail.\n")))
+
+(defun llm-native-bench--incumbent-version ()
+  "Return the Package-Version of the llm package that is loaded, or \"?\"."
+  (let ((file (locate-library "llm.el" t)))
+    (or (and file
+             (with-temp-buffer
+               (insert-file-contents file)
+               (and (re-search-forward "^;+ *\\(?:Package-\\)?Version: *\\([^ \n]+\\)" nil t)
+                    (match-string 1))))
+        "?")))
+
+(defun llm-native-bench--incumbent-loaded-p ()
+  "Return non-nil when the real llm package (with plz) is what is loaded."
+  (and (require 'llm-request-plz nil t)
+       (featurep 'plz)
+       (fboundp 'llm-request-plz-async)))
 
 ;;;; Entry point
 
@@ -605,10 +818,13 @@ The result is what `json-serialize' takes."
       (expand-file-name (concat (or (getenv "BUILD") "build") "/bench-results.json")
                         llm-native-bench--root)))
 
-(defun llm-native-bench--run-scenario (name runs thunk)
+(defun llm-native-bench--run-scenario (name runs thunk &optional impl)
   "Run scenario NAME: call THUNK RUNS times, or once when RUNS is nil.
 THUNK returns one measured plist, or a list of them when RUNS is nil.
+IMPL, when given, names the implementation in the JSON line.  A run
+that times out ends the scenario, reported as timed out.
 Print its JSON line and return (NAME SUMMARY JSON)."
+  (setq llm-native-bench--command-errors nil)
   (let* ((start (float-time))
          (summary
           (condition-case err
@@ -617,26 +833,66 @@ Print its JSON line and return (NAME SUMMARY JSON)."
                                  (if (keywordp (car value)) (list value) value)))))
                 (append (list :runs (length samples))
                         (llm-native-bench--summarize samples)))
+            (llm-native-bench-timeout (list :timed-out-after-s (cadr err)))
             (error (list :failed (error-message-string err)))))
+         (summary (if llm-native-bench--command-errors
+                      (append summary
+                              (list :command-errors (length llm-native-bench--command-errors)
+                                    :command-error (car (last llm-native-bench--command-errors))))
+                    summary))
          (json (json-serialize
                 (llm-native-bench--jsonable
-                 (append (list :scenario name) summary
+                 (append (list :scenario name) (and impl (list :impl impl)) summary
                          (list :seconds (- (float-time) start)))))))
     (princ (concat json "\n"))
     (list name summary json)))
 
+(defun llm-native-bench--warm-up ()
+  "Make one short request, outside every measurement.
+It opens the engine and the connection path (or, for the incumbent,
+loads what llm's plz path loads on first use)."
+  (let* ((warm (llm-native-bench--scenario (list :generate (list :dialect "openai-chat" :tokens 10))))
+         (s (llm-native-bench--stream (llm-native-bench--openai warm))))
+    (llm-native-bench--wait (lambda () (llm-native-bench--finished-p s)) 30)))
+
+(defun llm-native-bench--run-incumbent (scenarios)
+  "Run SCENARIOS on the incumbent; return their results, (NAME SUMMARY JSON) lists.
+Each scenario is (NAME RUNS THUNK BOUND): each run's streams must end
+within BOUND seconds.  `llm-native-mode' is off meanwhile, so llm's
+own code serves the providers."
+  (llm-native-mode -1)
+  (unwind-protect
+      ;; An error in a process filter must not end this batch Emacs (Emacs 28
+      ;; prints a backtrace, then its default error reporter exits): report
+      ;; it as an interactive Emacs would, and record it.
+      (let ((backtrace-on-error-noninteractive nil)
+            (command-error-function #'llm-native-bench--record-command-error))
+        (llm-native-bench--warm-up)
+        (mapcar (lambda (scenario)
+                  (let ((llm-native-bench--stream-timeout (nth 3 scenario)))
+                    (llm-native-bench--run-scenario (nth 0 scenario) (nth 1 scenario)
+                                                    (nth 2 scenario) "incumbent")))
+                scenarios))
+    (llm-native-mode 1)))
+
 (defun llm-native-bench-main ()
-  "Run every benchmark scenario, print JSON lines and a table, and exit."
+  "Run every benchmark scenario, print JSON lines and a table, and exit.
+With `llm-native-bench-incumbent-dirs', also run the incumbent's
+scenarios and print the comparison."
   (let* ((runs llm-native-bench-runs)
+         (compare (and llm-native-bench-incumbent-dirs t))
+         (impl (and compare "llm-native"))
          (results nil)
+         (incumbent nil)
          (json-lines nil))
+    (when (and compare (not (llm-native-bench--incumbent-loaded-p)))
+      (error "LLM_NATIVE_BENCH_INCUMBENT is set but the real llm and plz are not on load-path \
+\(run the driver through `make bench')"))
     (llm-native-test-server-port)
     ;; Open the engine and the connection path once, outside every measurement.
-    (let* ((warm (llm-native-bench--scenario (list :generate (list :dialect "openai-chat" :tokens 10))))
-           (s (llm-native-bench--stream (llm-native-bench--openai warm))))
-      (llm-native-bench--wait (lambda () (llm-native-bench--finished-p s)) 30))
+    (llm-native-bench--warm-up)
     (cl-flet ((run (name runs thunk)
-                (let ((result (llm-native-bench--run-scenario name runs thunk)))
+                (let ((result (llm-native-bench--run-scenario name runs thunk impl)))
                   (push (cons name (nth 1 result)) results)
                   (push (nth 2 result) json-lines))))
       (let ((throughput (llm-native-bench--throughput-scenario))
@@ -651,18 +907,47 @@ Print its JSON line and return (NAME SUMMARY JSON)."
         (run "latency" runs #'llm-native-bench-latency)
         (run "responsiveness" runs (lambda () (llm-native-bench-responsiveness throughput)))
         (run "concurrency" runs (lambda () (llm-native-bench-concurrency concurrent)))
+        (when compare
+          (run "concurrency-10x1000" runs
+               (lambda () (llm-native-bench-concurrency concurrent llm-native-bench--bounded-streams))))
         (run "big-record-json-array" runs (lambda () (llm-native-bench-big-gemini big-gemini)))
         (run "big-record-sse" runs (lambda () (llm-native-bench-big-sse big-sse)))
         (run "heavy-consumer" runs (lambda () (llm-native-bench-heavy-consumer heavy)))
         (run "memory" nil #'llm-native-bench-memory)
         (run "limit-curl" runs (lambda () (llm-native-bench-curl throughput)))
-        (run "limit-core" nil (lambda () (llm-native-bench-core throughput runs)))))
-    (setq results (nreverse results))
+        (run "limit-core" nil (lambda () (llm-native-bench-core throughput runs)))
+        (when compare
+          (let ((slow llm-native-bench-incumbent-slow-runs)
+                (some llm-native-bench-incumbent-runs)
+                (big llm-native-bench-incumbent-bound)
+                (long llm-native-bench-incumbent-long-bound))
+            (dolist (result (llm-native-bench--run-incumbent
+                             `(("throughput" ,slow ,(lambda () (llm-native-bench-throughput throughput))
+                                ,long)
+                               ("latency" ,some llm-native-bench-latency ,long)
+                               ("responsiveness" ,slow
+                                ,(lambda () (llm-native-bench-responsiveness throughput)) ,long)
+                               ("concurrency-10x1000" ,some
+                                ,(lambda () (llm-native-bench-concurrency
+                                             concurrent llm-native-bench--bounded-streams))
+                                ,long)
+                               ("big-record-json-array" ,slow
+                                ,(lambda () (llm-native-bench-big-gemini big-gemini)) ,big)
+                               ("big-record-sse" ,some ,(lambda () (llm-native-bench-big-sse big-sse))
+                                ,big)
+                               ("heavy-consumer" ,some
+                                ,(lambda () (llm-native-bench-heavy-consumer heavy)) ,long))))
+              (push (cons (nth 0 result) (nth 1 result)) incumbent)
+              (push (nth 2 result) json-lines))))))
+    (setq results (nreverse results)
+          incumbent (nreverse incumbent))
     (let ((file (llm-native-bench--output-file)))
       (make-directory (file-name-directory file) t)
       (with-temp-file file
         (dolist (line (reverse json-lines)) (insert line "\n"))))
-    (llm-native-bench--print-table results)
+    (if compare
+        (llm-native-bench--print-comparison results incumbent)
+      (llm-native-bench--print-table results))
     (kill-emacs 0)))
 
 (provide 'llm-native-bench)
