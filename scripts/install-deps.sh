@@ -24,6 +24,7 @@ want python3 have python3
 if [ "${1:-test}" != build ]; then
   want doctest-dev header doctest/doctest.h
   want curl have curl
+  want openssl have openssl  # a self-signed certificate for the TLS tests
 fi
 if [ "${1:-test}" = fuzz ]; then
   want clang have clang++

@@ -354,6 +354,30 @@ The plist is (:records LIST :done INFO :error (SYMBOL MESSAGE INFO) :handle H)."
   (let ((base (llm-native-test-scenario (list :body ""))))
     (should-error (llm-native-request-sync :url (concat base "/x")) :type 'llm-native-protocol-error)))
 
+(ert-deftest llm-native-engine-proxy ()
+  "A request with :proxy goes through that HTTP proxy."
+  (let* ((base (llm-native-test-scenario (list :body "{\"via\": \"proxy\"}")))
+         (token (car (last (split-string base "/" t))))
+         (result (llm-native-request-sync
+                  :url (format "http://llm-native-test.invalid/s/%s/x" token)
+                  :proxy (format "http://127.0.0.1:%d" (llm-native-test-server-port)))))
+    (should (equal (plist-get result :records) '(((via . "proxy")))))
+    (let ((request (car (llm-native-test-requests base))))
+      (should (eq (alist-get 'proxied request) t))
+      (should (equal (alist-get 'host (alist-get 'headers request)) "llm-native-test.invalid")))))
+
+(ert-deftest llm-native-engine-tls-verified-by-default ()
+  "HTTPS certificates are verified: a self-signed one fails unless :insecure is given."
+  (let* ((base (llm-native-test-scenario (list :body "[\"secure\"]")))
+         (tls (llm-native-test-tls-base base)))
+    (skip-unless tls)
+    (let ((err (should-error (llm-native-request-sync :url (concat tls "/x"))
+                             :type 'llm-native-connection-error)))
+      (should (string-match-p "certificate" (cadr err))))
+    (should (equal (plist-get (llm-native-request-sync :url (concat tls "/x") :insecure t) :records)
+                   '(["secure"])))
+    (should (eq (alist-get 'tls (car (last (llm-native-test-requests base)))) t))))
+
 (ert-deftest llm-native-engine-bad-spec-signals ()
   "Misuse is signalled at once with a clear error."
   (should-error (llm-native-request :url "ftp://example.invalid/") :type 'llm-native-invalid-spec)

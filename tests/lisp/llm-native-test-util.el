@@ -19,27 +19,49 @@
 
 (defvar llm-native-test--server nil "The fake server process.")
 (defvar llm-native-test--port nil "The fake server's port.")
+(defvar llm-native-test--tls-port nil "The fake server's TLS port, when it has one.")
+
+(defun llm-native-test--tls-files ()
+  "Make a self-signed certificate for 127.0.0.1; return (CERT KEY), or nil without openssl."
+  (when (executable-find "openssl")
+    (let* ((dir (make-temp-file "llm-native-tls" t))
+           (cert (expand-file-name "cert.pem" dir))
+           (key (expand-file-name "key.pem" dir)))
+      (when (eql 0 (call-process "openssl" nil nil nil "req" "-x509" "-newkey" "rsa:2048"
+                                 "-nodes" "-subj" "/CN=127.0.0.1" "-days" "1"
+                                 "-addext" "subjectAltName=IP:127.0.0.1"
+                                 "-keyout" key "-out" cert))
+        (list cert key)))))
 
 (defun llm-native-test-server-port ()
   "Start the fake server if needed and return its port."
   (unless (and llm-native-test--server (process-live-p llm-native-test--server))
-    (let ((buffer (generate-new-buffer " *llm-native-fake-server*")))
+    (let ((buffer (generate-new-buffer " *llm-native-fake-server*"))
+          (tls (llm-native-test--tls-files)))
       (setq llm-native-test--port nil
+            llm-native-test--tls-port nil
             llm-native-test--server
             (make-process :name "llm-native-fake-server" :buffer buffer :noquery t
                           :connection-type 'pipe
-                          :command (list "python3"
-                                         (expand-file-name "tests/server/fake_server.py"
-                                                           llm-native-test--root)
-                                         "--lifetime" "900" "--exit-on-stdin-eof")
+                          :command (append
+                                    (list "python3"
+                                          (expand-file-name "tests/server/fake_server.py"
+                                                            llm-native-test--root)
+                                          "--lifetime" "900" "--exit-on-stdin-eof")
+                                    (and tls (list "--tls-cert" (car tls)
+                                                   "--tls-key" (cadr tls))))
                           :stderr (get-buffer-create " *llm-native-fake-server-stderr*")))
       (let ((deadline (+ (float-time) 15)))
-        (while (and (not llm-native-test--port) (< (float-time) deadline))
+        (while (and (not (and llm-native-test--port (or llm-native-test--tls-port (not tls))))
+                    (< (float-time) deadline))
           (accept-process-output llm-native-test--server 0.1)
           (with-current-buffer buffer
             (goto-char (point-min))
             (when (re-search-forward "^PORT \\([0-9]+\\)$" nil t)
-              (setq llm-native-test--port (string-to-number (match-string 1)))))))
+              (setq llm-native-test--port (string-to-number (match-string 1))))
+            (goto-char (point-min))
+            (when (re-search-forward "^TLS_PORT \\([0-9]+\\)$" nil t)
+              (setq llm-native-test--tls-port (string-to-number (match-string 1)))))))
       (unless llm-native-test--port
         (error "The fake server did not start: %s"
                (with-current-buffer " *llm-native-fake-server-stderr*" (buffer-string))))))
@@ -85,6 +107,14 @@ Return the base URL \"http://127.0.0.1:PORT/s/TOKEN\" requests should use."
                                        (llm-native-test--plist-to-json spec))))
     (unless (alist-get 'token answer) (error "Scenario refused: %S" answer))
     (format "http://127.0.0.1:%d/s/%s" (llm-native-test-server-port) (alist-get 'token answer))))
+
+(defun llm-native-test-tls-base (base)
+  "BASE, a scenario's URL, on the server's TLS listener; nil when it has none."
+  (llm-native-test-server-port)
+  (and llm-native-test--tls-port
+       (replace-regexp-in-string "\\`http://127.0.0.1:[0-9]+"
+                                 (format "https://127.0.0.1:%d" llm-native-test--tls-port)
+                                 base t t)))
 
 (defun llm-native-test--token (base)
   "The scenario token of BASE."

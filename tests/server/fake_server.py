@@ -22,6 +22,7 @@ import os
 import re
 import secrets
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -679,7 +680,8 @@ class State:
 def public_record(record):
     """The JSON view of a recorded request."""
     return {key: record[key] for key in
-            ("method", "path", "headers", "body", "disconnected", "completed", "closed_by_server")}
+            ("method", "path", "headers", "body", "disconnected", "completed", "closed_by_server",
+             "proxied", "tls")}
 
 
 # ---------------------------------------------------------------------------
@@ -910,6 +912,9 @@ class Connection(asyncio.Protocol):
         if split.query:
             rest += "?" + split.query
         record = {"method": method, "path": rest, "headers": headers,
+                  # An absolute-form target means the client used us as its HTTP proxy.
+                  "proxied": bool(split.netloc),
+                  "tls": self.transport.get_extra_info("sslcontext") is not None,
                   "body": body.decode("utf-8", errors="replace"),
                   "disconnected": False, "completed": False, "closed_by_server": False,
                   "expected": None}
@@ -1090,6 +1095,14 @@ async def main_async(args):
                                       backlog=512, reuse_address=True)
     port = server.sockets[0].getsockname()[1]
     sys.stdout.write("PORT %d\n" % port)
+    tls_server = None
+    if args.tls_cert:
+        # A second listener with the same scenarios, for TLS tests.
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        tls_server = await loop.create_server(lambda: Connection(state), "127.0.0.1", 0,
+                                              backlog=512, reuse_address=True, ssl=context)
+        sys.stdout.write("TLS_PORT %d\n" % tls_server.sockets[0].getsockname()[1])
     sys.stdout.flush()
     log("listening on 127.0.0.1:%d, fixtures %s" % (port, args.fixtures))
     loop.call_later(args.lifetime, state.stop.set)
@@ -1105,6 +1118,8 @@ async def main_async(args):
     await state.stop.wait()
     log("shutting down")
     server.close()
+    if tls_server:
+        tls_server.close()
 
 
 def main():
@@ -1115,6 +1130,8 @@ def main():
     parser.add_argument("--fixtures", default=None, help="fixtures folder")
     parser.add_argument("--exit-on-stdin-eof", action="store_true", help="exit when stdin reaches EOF")
     parser.add_argument("--verbose", action="store_true", help="log to stderr")
+    parser.add_argument("--tls-cert", help="certificate (PEM): also listen with TLS, printing TLS_PORT n")
+    parser.add_argument("--tls-key", help="private key (PEM) of --tls-cert")
     args = parser.parse_args()
     VERBOSE = args.verbose
     args.fixtures = str(Path(args.fixtures).resolve()) if args.fixtures else str(default_fixtures_dir())
