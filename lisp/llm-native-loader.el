@@ -8,7 +8,7 @@
 ;; The dynamic module lives next to llm-native.el as llm-native-module.so.
 ;; When it is missing, `llm-native-module-compile' builds it with CMake
 ;; (asking first, as vterm does).  A version handshake refuses a module
-;; built from other sources than the Lisp that loads it.
+;; whose version differs from the Lisp's.
 
 ;;; Code:
 
