@@ -34,6 +34,8 @@
 
 (require 'llm-native-runtime)
 (require 'llm-native-llm)
+(autoload 'llm-native-list-requests "llm-native-monitor"
+  "Show the requests running on the llm-native engine." t)
 
 (llm-native-mode 1)
 

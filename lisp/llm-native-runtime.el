@@ -58,6 +58,10 @@ local models can take minutes to load, hence the high default."
                                  (:copier nil))
   "A request running on the native engine."
   id buffer on-record on-progress on-done on-error record-parser
+  (url nil :documentation "The request's URL without its query (for display).")
+  (kind nil :documentation "The dialect of a chat, or the format of a plain request.")
+  (started nil :documentation "The `float-time' the request started.")
+  (records 0 :documentation "Records delivered so far (plain requests).")
   (text "" :documentation "A chat's text so far.")
   (reasoning "" :documentation "A chat's reasoning so far.")
   (finished nil :documentation "Non-nil once the request's terminal event ran."))
@@ -103,10 +107,7 @@ error callback.  The next request opens the engine again."
 (defun llm-native--close (notify)
   "Stop the engine; with NOTIFY, tell every running request it was cancelled."
   (let ((runtime llm-native--runtime)
-        (pending (let (handles)
-                   (maphash (lambda (_ h) (push h handles)) llm-native--registry)
-                   (sort handles (lambda (a b) (< (llm-native-handle-id a)
-                                                  (llm-native-handle-id b)))))))
+        (pending (llm-native-running-requests)))
     (setq llm-native--runtime nil)
     (clrhash llm-native--registry)
     (setq llm-native--inbox nil llm-native--inbox-tail nil)
@@ -160,6 +161,7 @@ Running requests then get an `llm-native-cancelled' error callback."
     (when handle
       (pcase (cadr event)
         ('record
+         (cl-incf (llm-native-handle-records handle))
          (llm-native--call handle (llm-native-handle-on-record handle)
                            (funcall (llm-native-handle-record-parser handle) (cddr event))))
         ('progress
@@ -217,7 +219,10 @@ A multi-megabyte answer then costs one string, not two."
   ;; The runtime is opened first: it loads the module that defines the mod-* functions.
   (let* ((runtime (llm-native--runtime))
          (id (llm-native--mod-start runtime spec)))
-    (setf (llm-native-handle-id handle) id)
+    (setf (llm-native-handle-id handle) id
+          (llm-native-handle-url handle) (car (split-string (plist-get spec :url) "[?#]"))
+          (llm-native-handle-kind handle) (or (plist-get spec :dialect) (plist-get spec :format))
+          (llm-native-handle-started handle) (float-time))
     (puthash id handle llm-native--registry)
     handle))
 
@@ -418,6 +423,12 @@ Keys: :url :headers :method :dialect :prompt (canonical JSON) or :body,
                               :on-progress (plist-get args :on-progress)
                               :on-done (plist-get args :on-done)
                               :on-error (plist-get args :on-error)))))
+
+(defun llm-native-running-requests ()
+  "Return the handles of the requests still running, oldest first."
+  (let (handles)
+    (maphash (lambda (_ handle) (push handle handles)) llm-native--registry)
+    (sort handles (lambda (a b) (< (llm-native-handle-id a) (llm-native-handle-id b))))))
 
 (defun llm-native-stats ()
   "Return a plist of the engine's counters, or nil when it is closed."

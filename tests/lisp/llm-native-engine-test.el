@@ -378,6 +378,27 @@ The plist is (:records LIST :done INFO :error (SYMBOL MESSAGE INFO) :handle H)."
                    '(["secure"])))
     (should (eq (alist-get 'tls (car (last (llm-native-test-requests base)))) t))))
 
+(ert-deftest llm-native-engine-request-list ()
+  "The request list shows running requests (never a URL's query) and cancels them."
+  (require 'llm-native-monitor)
+  (let* ((base (llm-native-test-scenario
+                (list :generate (list :dialect "openai-chat" :tokens 400 :interval-ms 10))))
+         (state (llm-native-engine-test--collect (concat base "/v1/chat?key=SECRET") :format 'sse)))
+    (llm-native-test-wait-until (lambda () (plist-get state :records)))
+    (save-window-excursion
+      (llm-native-list-requests)
+      (with-current-buffer "*llm-native requests*"
+        (should (string-match-p (regexp-quote (concat base "/v1/chat")) (buffer-string)))
+        (should-not (string-match-p "SECRET" (buffer-string)))
+        (goto-char (point-min))
+        (while (and (not (eobp)) (not (eq (tabulated-list-get-id) (plist-get state :handle))))
+          (forward-line 1))
+        (llm-native-monitor-cancel)
+        (should-not (string-match-p (regexp-quote base) (buffer-string)))))
+    (should-not (memq (plist-get state :handle) (llm-native-running-requests)))
+    (llm-native-test-wait-until
+     (lambda () (eq t (alist-get 'disconnected (car (llm-native-test-requests base))))))))
+
 (ert-deftest llm-native-engine-bad-spec-signals ()
   "Misuse is signalled at once with a clear error."
   (should-error (llm-native-request :url "ftp://example.invalid/") :type 'llm-native-invalid-spec)
