@@ -72,6 +72,7 @@ local models can take minutes to load, hence the high default."
   "Request id to `llm-native-handle', for every request not yet finished.")
 (defvar llm-native--inbox nil "Drained event vectors waiting for dispatch, oldest first.")
 (defvar llm-native--inbox-tail nil "Last cons of `llm-native--inbox'.")
+(defvar llm-native--inbox-next 0 "Index of the next event in the first inbox vector.")
 (defvar llm-native--timer nil "The pending dispatch timer, if any.")
 
 ;;;; Runtime lifecycle
@@ -110,7 +111,7 @@ error callback.  The next request opens the engine again."
         (pending (llm-native-running-requests)))
     (setq llm-native--runtime nil)
     (clrhash llm-native--registry)
-    (setq llm-native--inbox nil llm-native--inbox-tail nil)
+    (setq llm-native--inbox nil llm-native--inbox-tail nil llm-native--inbox-next 0)
     (when llm-native--timer (cancel-timer llm-native--timer) (setq llm-native--timer nil))
     (when runtime (llm-native--mod-close runtime))
     (when (process-live-p llm-native--pipe) (delete-process llm-native--pipe))
@@ -149,11 +150,18 @@ Running requests then get an `llm-native-cancelled' error callback."
 (defun llm-native--dispatch ()
   "Run the callbacks of every event in the inbox, in order."
   (setq llm-native--timer nil)
+  ;; The position lives in globals, not in this frame: a callback that waits
+  ;; (a synchronous request) dispatches from inside this loop, and must carry on
+  ;; from the same place, or later events would overtake earlier ones.
   (while llm-native--inbox
-    (let ((events (pop llm-native--inbox)))
-      (unless llm-native--inbox (setq llm-native--inbox-tail nil))
-      (dotimes (i (length events))
-        (llm-native--deliver (aref events i))))))
+    (let ((events (car llm-native--inbox)))
+      (if (>= llm-native--inbox-next (length events))
+          (progn (pop llm-native--inbox)
+                 (setq llm-native--inbox-next 0)
+                 (unless llm-native--inbox (setq llm-native--inbox-tail nil)))
+        (let ((event (aref events llm-native--inbox-next)))
+          (setq llm-native--inbox-next (1+ llm-native--inbox-next))
+          (llm-native--deliver event))))))
 
 (defun llm-native--deliver (event)
   "Run the callback that EVENT is for, if its request is still registered."

@@ -399,6 +399,31 @@ The plist is (:records LIST :done INFO :error (SYMBOL MESSAGE INFO) :handle H)."
     (llm-native-test-wait-until
      (lambda () (eq t (alist-get 'disconnected (car (llm-native-test-requests base))))))))
 
+(ert-deftest llm-native-engine-order-kept-across-nested-waits ()
+  "A callback that waits on a synchronous request does not let later records overtake."
+  (let* ((stream (list :generate (list :dialect "openai-chat" :tokens 60) :chunk 900 :delay-ms 20))
+         (base (llm-native-test-scenario stream))
+         (slow (llm-native-test-scenario (list :body "[]" :first-byte-delay-ms 150)))
+         (plain (llm-native-engine-test--collect (concat base "/a") :format 'sse))
+         (nested-done nil)
+         (records nil)
+         (handle (llm-native-request
+                  :url (concat base "/b") :format 'sse
+                  :on-record (lambda (r)
+                               (push (plist-get r :data) records)
+                               (when (= (length records) 1)
+                                 (llm-native-request-sync :url (concat slow "/x"))
+                                 (setq nested-done t)))
+                  :on-done (lambda (_) (push 'done records)))))
+    (ignore handle)
+    (llm-native-test-wait-until (lambda () (and (eq (car records) 'done)
+                                                (llm-native-engine-test--finished plain)))
+                                20)
+    (should nested-done)
+    (should (equal (reverse (cdr records))
+                   (mapcar (lambda (r) (plist-get r :data))
+                           (llm-native-engine-test--records plain))))))
+
 (ert-deftest llm-native-engine-bad-spec-signals ()
   "Misuse is signalled at once with a clear error."
   (should-error (llm-native-request :url "ftp://example.invalid/") :type 'llm-native-invalid-spec)
