@@ -94,12 +94,22 @@ check: module
 	  --eval '(dolist (f (append (list "llm-native.el") (directory-files "lisp" t "\\.el$$"))) (checkdoc-file f))'
 	rm -f llm-native.elc lisp/*.elc lisp/compat/*.elc
 
-# The core's tests under AddressSanitizer+UBSan, and under ThreadSanitizer.
+# AddressSanitizer+UBSan: the core's tests, then the ERT suites with a sanitized module
+# (written to build-asan/module) and the sanitizer runtimes preloaded into Emacs only.
+ASAN_PRELOAD = $(shell gcc -print-file-name=libasan.so):$(shell gcc -print-file-name=libubsan.so)
 asan: deps
-	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DLLM_NATIVE_SANITIZE=address,undefined
-	cmake --build build-asan --target core_tests -j $(JOBS)
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DLLM_NATIVE_SANITIZE=address,undefined \
+	  -DLLM_NATIVE_MODULE_DIR=$(CURDIR)/build-asan/module
+	cmake --build build-asan --target core_tests llm-native-module -j $(JOBS)
 	build-asan/tests/core_tests
+	for suite in tests/lisp/*-test.el; do \
+	  LD_PRELOAD=$(ASAN_PRELOAD) ASAN_OPTIONS=detect_leaks=0 $(ERT) \
+	    --eval '(setenv "LD_PRELOAD")' \
+	    --eval '(setq llm-native-module-directory "$(CURDIR)/build-asan/module")' \
+	    -l $$(basename $$suite .el) -f ert-run-tests-batch-and-exit || exit 1; \
+	done
 
+# ThreadSanitizer on the core's tests (the engine's worker and queue among them).
 tsan: deps
 	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DLLM_NATIVE_SANITIZE=thread
 	cmake --build build-tsan --target core_tests -j $(JOBS)

@@ -238,7 +238,7 @@ class SseFramer final : public Framer {
       event_type_.clear();
       utf8::append_sanitized(event_type_, value);
     } else if (name == "id") {
-      if (std::memchr(value.data(), '\0', value.size())) return;  // an id with NUL is ignored
+      if (value.find('\0') != std::string_view::npos) return;  // an id with NUL is ignored
       last_id_.clear();
       utf8::append_sanitized(last_id_, value);
     }

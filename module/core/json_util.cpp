@@ -1,6 +1,5 @@
 #include "json_util.hpp"
 
-#include <cstring>
 #include <stdexcept>
 
 #include <rapidjson/error/en.h>
@@ -11,10 +10,8 @@ namespace llm_native::json {
 bool parse(Document& doc, std::string_view text, std::string* error) {
   // A raw NUL is never valid JSON, but RapidJSON reads it as the end of the document
   // and would accept whatever follows it.
-  if (const void* nul = std::memchr(text.data(), 0, text.size())) {
-    if (error)
-      *error = "NUL byte in JSON text at offset " +
-               std::to_string(static_cast<const char*>(nul) - text.data());
+  if (size_t nul = text.find('\0'); nul != std::string_view::npos) {
+    if (error) *error = "NUL byte in JSON text at offset " + std::to_string(nul);
     doc.SetNull();
     return false;
   }

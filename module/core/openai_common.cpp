@@ -1,6 +1,5 @@
 #include "openai_common.hpp"
 
-#include <cstring>
 #include <stdexcept>
 
 #include <rapidjson/error/en.h>
@@ -15,7 +14,7 @@ const json::Value* RecordParser::parse(std::string_view text, std::string* error
   // record is referenced any more, so resetting it reuses the same memory.
   pool_.Clear();
   // RapidJSON would stop at a raw NUL and accept what precedes it; JSON never has one.
-  if (std::memchr(text.data(), 0, text.size())) {
+  if (text.find('\0') != std::string_view::npos) {
     if (error) *error = "NUL byte in JSON text";
     return nullptr;
   }
