@@ -28,11 +28,10 @@ void EventQueue::push_progress(RequestId id, const char* text, size_t text_len,
                                const char* reasoning, size_t reasoning_len) {
   if (text_len == 0 && reasoning_len == 0) return;
   std::lock_guard<std::mutex> lock(mutex_);
-  Pending& p = pending_[id];
-  p.text.append(text, text_len);
-  p.reasoning.append(reasoning, reasoning_len);
-  if (!p.queued) {
-    p.queued = true;
+  auto [it, first] = pending_.try_emplace(id);
+  it->second.text.append(text, text_len);
+  it->second.reasoning.append(reasoning, reasoning_len);
+  if (first) {  // one marker per request until the next drain
     Event marker;
     marker.id = id;
     marker.kind = EventKind::Progress;
@@ -47,16 +46,9 @@ std::vector<Event> EventQueue::drain() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     out.swap(events_);
-    // Deltas of requests whose marker is in `out` are taken now; deltas that arrive after
-    // this point queue a new marker.
-    for (auto it = pending_.begin(); it != pending_.end();) {
-      if (it->second.queued) {
-        pending.emplace(it->first, std::move(it->second));
-        it = pending_.erase(it);
-      } else {
-        ++it;
-      }
-    }
+    // Every pending delta has its marker in `out`; deltas that arrive after this point
+    // queue a new marker.
+    pending.swap(pending_);
     bell_pending_ = false;
   }
   std::vector<Event> kept;
@@ -77,7 +69,7 @@ std::vector<Event> EventQueue::drain() {
   return kept;
 }
 
-void EventQueue::forget(RequestId id) { forgotten_[id] = true; }
+void EventQueue::forget(RequestId id) { forgotten_.insert(id); }
 
 void EventQueue::disconnect_doorbell() {
   std::lock_guard<std::mutex> lock(mutex_);

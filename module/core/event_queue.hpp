@@ -15,6 +15,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "event.hpp"
@@ -26,7 +27,7 @@ class EventQueue {
   // doorbell_fd < 0: no doorbell (tests poll drain instead). The queue does not own the fd.
   explicit EventQueue(int doorbell_fd) : fd_(doorbell_fd) {}
 
-  // Any thread. Terminal events also end the request's progress state.
+  // Any thread.
   void push(Event&& event);
   // Any thread: append streamed text and reasoning for a chat request.
   void push_progress(RequestId id, const char* text, size_t text_len, const char* reasoning,
@@ -42,9 +43,9 @@ class EventQueue {
   uint64_t rings() const { return rings_.load(); }
 
  private:
+  // A request's deltas not yet drained; its Progress marker is in events_.
   struct Pending {
-    std::string text, reasoning;  // deltas not yet drained
-    bool queued = false;          // a Progress marker is in events_
+    std::string text, reasoning;
   };
   void ring_locked();
 
@@ -55,7 +56,7 @@ class EventQueue {
   int fd_;
   std::atomic<uint64_t> rings_{0};
   // Main thread only: cancelled requests whose terminal event has not been drained yet.
-  std::unordered_map<RequestId, bool> forgotten_;
+  std::unordered_set<RequestId> forgotten_;
 };
 
 }  // namespace llm_native
