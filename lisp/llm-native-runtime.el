@@ -116,11 +116,15 @@ error callback.  The next request opens the engine again."
     (when runtime (llm-native--mod-close runtime))
     (when (process-live-p llm-native--pipe) (delete-process llm-native--pipe))
     (setq llm-native--pipe nil)
-    (dolist (h pending)
-      (setf (llm-native-handle-finished h) t)
-      (when notify
-        (llm-native--call h (llm-native-handle-on-error h)
-                          'llm-native-cancelled "The llm-native engine was closed" nil)))))
+    (dolist (h pending) (setf (llm-native-handle-finished h) t))
+    ;; From a timer, like every callback: this may run inside the pipe's sentinel.
+    (when (and notify pending)
+      (run-at-time 0 nil
+                   (lambda ()
+                     (dolist (h pending)
+                       (llm-native--call h (llm-native-handle-on-error h)
+                                         'llm-native-cancelled
+                                         "The llm-native engine was closed" nil)))))))
 
 ;;;; Dispatch
 

@@ -269,8 +269,10 @@ The plist is (:records LIST :done INFO :error (SYMBOL MESSAGE INFO) :handle H)."
          (state (llm-native-engine-test--collect (concat base "/x") :format 'sse)))
     (llm-native-test-wait-until (lambda () (plist-get state :records)))
     (llm-native-close)
-    (should (eq (car (plist-get state :error)) 'llm-native-cancelled))
     (should-not llm-native--runtime)
+    (should-not (plist-get state :error))  ; never inside the call
+    (llm-native-test-wait-until (lambda () (plist-get state :error)))
+    (should (eq (car (plist-get state :error)) 'llm-native-cancelled))
     (let ((again (llm-native-engine-test--collect
                   (concat (llm-native-test-scenario (list :body "[1]")) "/y"))))
       (llm-native-test-wait-until (lambda () (llm-native-engine-test--finished again)))
