@@ -226,12 +226,26 @@ A multi-megabyte answer then costs one string, not two."
 
 ;;;; Starting requests
 
-(defun llm-native--start (spec handle)
-  "Start the request SPEC (a module plist) for HANDLE and register it."
-  ;; The runtime is opened first: it loads the module that defines the mod-* functions.
-  (let* ((runtime (llm-native--runtime))
+(defun llm-native--start (args spec handle)
+  "Start a request and register HANDLE for it; return HANDLE.
+ARGS are the caller's keys: :url, :method, :headers (an alist), :body
+\(encoded as UTF-8), the timeout keys, :on-done and :on-error.  SPEC
+holds the further module keys (:format, or :dialect and :streaming).
+HANDLE gets the current buffer and the two terminal callbacks."
+  (let* ((body (llm-native--encode-body (plist-get args :body)))
+         (spec (append (list :url (plist-get args :url)
+                             :method (or (plist-get args :method) (if body "POST" "GET"))
+                             :headers (llm-native--header-strings (plist-get args :headers))
+                             :body body)
+                       spec
+                       (llm-native--timeouts args)))
+         ;; The runtime is opened first: it loads the module that defines the mod-* functions.
+         (runtime (llm-native--runtime))
          (id (llm-native--mod-start runtime spec)))
-    (setf (llm-native-handle-id handle) id
+    (setf (llm-native-handle-buffer handle) (current-buffer)
+          (llm-native-handle-on-done handle) (plist-get args :on-done)
+          (llm-native-handle-on-error handle) (plist-get args :on-error)
+          (llm-native-handle-id handle) id
           (llm-native-handle-url handle) (car (split-string (plist-get spec :url) "[?#]"))
           (llm-native-handle-kind handle) (or (plist-get spec :dialect) (plist-get spec :format))
           (llm-native-handle-started handle) (float-time))
@@ -316,8 +330,7 @@ Callbacks run from a timer on Emacs's main loop, never before this
 function returns, in the buffer current now (a temporary buffer if it
 was killed).  Records arrive in order, then exactly one of :on-done and
 :on-error, and nothing after `llm-native-cancel'."
-  (let* ((body (llm-native--encode-body (plist-get args :body)))
-         (format (or (plist-get args :format) 'json))
+  (let* ((format (or (plist-get args :format) 'json))
          (parser (pcase format
                    ('sse (lambda (r) (list :type (nth 0 r) :data (nth 1 r) :id (nth 2 r))))
                    ('raw (lambda (r) (nth 1 r)))
@@ -325,18 +338,9 @@ was killed).  Records arrive in order, then exactly one of :on-done and
                     (let ((parse (llm-native--json-parser args)))
                       (lambda (r) (funcall parse (nth 1 r)))))
                    (_ (signal 'llm-native-invalid-spec (list "Unknown :format" format))))))
-    (llm-native--start
-     (append (list :url (plist-get args :url)
-                   :method (or (plist-get args :method) (if body "POST" "GET"))
-                   :headers (llm-native--header-strings (plist-get args :headers))
-                   :body body
-                   :format format)
-             (llm-native--timeouts args))
-     (llm-native--make-handle :buffer (current-buffer)
-                              :on-record (plist-get args :on-record)
-                              :on-done (plist-get args :on-done)
-                              :on-error (plist-get args :on-error)
-                              :record-parser parser))))
+    (llm-native--start args (list :format format)
+                       (llm-native--make-handle :on-record (plist-get args :on-record)
+                                                :record-parser parser))))
 
 (defun llm-native-cancel (handle)
   "Cancel the request HANDLE: stop its transfer.
@@ -414,27 +418,22 @@ STREAMING non-nil asks for a streamed response."
 
 (defun llm-native--chat-start (&rest args)
   "Start a chat request described by ARGS; return its handle.
-Keys: :url :headers :method :dialect :prompt (canonical JSON) or :body,
-:streaming, :on-progress (TEXT REASONING), :on-done (RESULT plist),
-:on-error (SYMBOL MESSAGE INFO), and the timeout keys of `llm-native-request'."
+Keys: :url :headers :method (default \"POST\") :dialect :prompt (canonical
+JSON) or :body, :streaming, :on-progress (TEXT REASONING), :on-done
+\(RESULT plist), :on-error (SYMBOL MESSAGE INFO), and the timeout keys of
+`llm-native-request'."
   (let* ((dialect (plist-get args :dialect))
          (streaming (plist-get args :streaming))
          (body (or (plist-get args :body)
                    (llm-native--build-body dialect (plist-get args :prompt) streaming))))
     (llm-native--start
-     (append (list :url (plist-get args :url)
-                   :method (or (plist-get args :method) "POST")
-                   :headers (llm-native--header-strings
-                             (append (plist-get args :headers)
-                                     '(("Content-Type" . "application/json"))))
-                   :body (llm-native--encode-body body)
-                   :dialect dialect
-                   :streaming streaming)
-             (llm-native--timeouts args))
-     (llm-native--make-handle :buffer (current-buffer)
-                              :on-progress (plist-get args :on-progress)
-                              :on-done (plist-get args :on-done)
-                              :on-error (plist-get args :on-error)))))
+     (append (list :method (or (plist-get args :method) "POST")
+                   :body body
+                   :headers (append (plist-get args :headers)
+                                    '(("Content-Type" . "application/json"))))
+             args)
+     (list :dialect dialect :streaming streaming)
+     (llm-native--make-handle :on-progress (plist-get args :on-progress)))))
 
 (defun llm-native-running-requests ()
   "Return the handles of the requests still running, oldest first."

@@ -498,10 +498,7 @@ class AnthropicDialect : public Dialect {
     return std::make_unique<AnthropicBodyDecoder>();
   }
   std::string error_message(const std::string& body) const override {
-    Document doc;
-    if (json::parse(doc, body) && doc.IsObject())
-      if (const Value* error = json::object_member(doc, "error")) return describe_error(*error);
-    return json::trimmed_body(body);
+    return json::error_body_message(body, describe_error);
   }
 };
 

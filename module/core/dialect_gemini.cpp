@@ -560,13 +560,7 @@ class GeminiDialect : public Dialect {
   Format stream_format() const override { return Format::JsonArray; }
   std::unique_ptr<Decoder> make_decoder(bool) const override { return std::make_unique<GeminiDecoder>(); }
   std::string error_message(const std::string& body) const override {
-    Document doc;
-    if (json::parse(doc, body)) {
-      const Value* first = &doc;
-      if (doc.IsArray() && !doc.Empty()) first = &doc[0];
-      if (const Value* error = json::member(*first, "error")) return describe_error(*error);
-    }
-    return json::trimmed_body(body);
+    return json::error_body_message(body, describe_error);
   }
 };
 

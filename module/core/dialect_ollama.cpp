@@ -261,10 +261,7 @@ class OllamaDialect : public Dialect {
   Format stream_format() const override { return Format::Ndjson; }
   std::unique_ptr<Decoder> make_decoder(bool) const override { return std::make_unique<OllamaDecoder>(); }
   std::string error_message(const std::string& body) const override {
-    Document doc;
-    if (json::parse(doc, body) && doc.IsObject())
-      if (const Value* error = json::member(doc, "error")) return describe_error(*error);
-    return json::trimmed_body(body);
+    return json::error_body_message(body, describe_error);
   }
 };
 

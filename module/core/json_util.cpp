@@ -95,6 +95,16 @@ std::string_view trim(std::string_view text) {
   return text.substr(start, end - start + 1);
 }
 
+std::string error_body_message(std::string_view body, std::string (*describe)(const Value&)) {
+  Document doc;
+  if (parse(doc, body)) {
+    const Value* root = &doc;
+    if (root->IsArray() && !root->Empty()) root = &(*root)[0];
+    if (const Value* error = member(*root, "error")) return describe(*error);
+  }
+  return trimmed_body(body);
+}
+
 std::string to_string(const Value& v) {
   rapidjson::StringBuffer buf;
   Writer w(buf);

@@ -50,6 +50,11 @@ std::string_view trim(std::string_view text);
 // The fallback error message of an error body that is not the provider's error shape.
 inline std::string trimmed_body(std::string_view body) { return std::string(trim(body)); }
 
+// The message of an HTTP error body: describe() of its "error" member (also when the body
+// is an array whose first element holds it, as gateways and Vertex send), else the
+// trimmed body.
+std::string error_body_message(std::string_view body, std::string (*describe)(const Value&));
+
 // Writes s as a JSON string value.
 inline void write_string(Writer& w, std::string_view s) {
   w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
