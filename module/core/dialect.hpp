@@ -41,22 +41,30 @@ enum class DialectKind { OpenAiChat, OpenAiResponses, Anthropic, Gemini, Ollama 
 // throws std::invalid_argument otherwise.
 DialectKind parse_dialect(const std::string& name);
 
-// Decodes one response. For a streaming request it is fed each framed record in order;
-// for a non-streaming one it gets one record holding the whole JSON body.
+// Decodes one response. A stream decoder is fed each framed record in order; a body
+// decoder gets one record holding the whole JSON body.
+//
+// The completion rule (every dialect): a response is truncated only when nothing in it
+// shows that the answer was complete. Any sign the protocol gives counts: a finish or stop
+// reason, [DONE], message_stop, done:true, and the framing itself when it proves the body
+// whole (a JSON array's closing bracket, a complete JSON document; see body_closed()).
 class Decoder {
  public:
   virtual ~Decoder() = default;
   // Consume one record. Sets error() on a provider error (including one inside a 2xx
-  // stream) or a malformed record; after an error further records are ignored.
+  // stream), a refusal or a malformed record; after an error further records are ignored.
   virtual void on_record(const Record& record) = 0;
-  // The body ended cleanly at the transport level. Finishes pending tool calls and sets
-  // a Truncated error when the provider's end signal was never seen.
+  // The body ended (cleanly, or after a completion sign). Finishes pending tool calls and
+  // sets a Truncated error when no completion sign was seen.
   virtual void finish() = 0;
+  // The framing proved the body whole: a JSON array closed by its ']', or a whole JSON
+  // document parsed. That is itself a sign of completion.
+  void body_closed() { complete_ = true; }
 
   const ChatResult& result() const { return result_; }
   ChatResult& result() { return result_; }
   const std::optional<Error>& error() const { return error_; }
-  // True once the provider's end signal was seen.
+  // True once a sign of completion was seen.
   bool complete() const { return complete_; }
 
  protected:
@@ -71,8 +79,10 @@ class Dialect {
   // Request body (JSON text) from the canonical prompt (JSON text).
   // Throws std::invalid_argument with a clear message on a prompt it cannot express.
   virtual std::string build_body(const std::string& canonical_prompt, bool streaming) const = 0;
-  // Framing of this dialect's streamed responses (non-streaming is always Format::Json).
+  // Framing of this dialect's streamed responses (non-streaming asks for Format::Json).
   virtual Format stream_format() const = 0;
+  // A decoder for a streamed response (records) or a whole body (one JSON record). The
+  // engine chooses by the framing the response actually has, not by what was asked for.
   virtual std::unique_ptr<Decoder> make_decoder(bool streaming) const = 0;
   // The provider's own error text from an error body (HTTP 4xx/5xx); falls back to the
   // body itself, trimmed, when it is not the provider's error shape.

@@ -9,6 +9,7 @@
 //                                        reasoning is "none"), unless tool_choice is "any"
 //   "thinking_budget": N              -> thinking {type:"enabled", budget_tokens:N} for
 //                                        models with budgeted extended thinking
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -74,24 +75,42 @@ void append_content_blocks(const Value& content, Value& blocks, Alloc& a) {
   }
 }
 
+void push_thinking_block(std::string_view thinking, std::string_view signature, Value& blocks, Alloc& a) {
+  Value block(rapidjson::kObjectType);
+  block.AddMember("type", "thinking", a);
+  block.AddMember("thinking", string_value(thinking, a), a);
+  block.AddMember("signature", string_value(signature, a), a);
+  blocks.PushBack(block, a);
+}
+
+void push_redacted_block(std::string_view data, Value& blocks, Alloc& a) {
+  Value block(rapidjson::kObjectType);
+  block.AddMember("type", "redacted_thinking", a);
+  block.AddMember("data", string_value(data, a), a);
+  blocks.PushBack(block, a);
+}
+
 // Thinking state from an earlier turn goes first: Anthropic wants thinking blocks to lead
-// the assistant content they belong to.
+// the assistant content they belong to. A turn with several thinking blocks stored them
+// all, in order, under "claude-thinking-blocks"; otherwise llm's single keys hold one.
 void append_thinking_blocks(const Value& multi_turn, Value& blocks, Alloc& a) {
+  if (const Value* stored = json::array_member(multi_turn, "claude-thinking-blocks")) {
+    for (const Value& block : stored->GetArray()) {
+      std::string_view type = json::string_member(block, "type");
+      if (type == "redacted_thinking") {
+        push_redacted_block(json::string_member(block, "data"), blocks, a);
+      } else if (type == "thinking" && json::has_string(block, "signature")) {
+        push_thinking_block(json::string_member(block, "thinking"), json::string_member(block, "signature"),
+                            blocks, a);
+      }
+    }
+    return;
+  }
   std::string_view redacted = json::string_member(multi_turn, "claude-redacted-thinking");
-  if (!redacted.empty()) {
-    Value block(rapidjson::kObjectType);
-    block.AddMember("type", "redacted_thinking", a);
-    block.AddMember("data", string_value(redacted, a), a);
-    blocks.PushBack(block, a);
-  }
+  if (!redacted.empty()) push_redacted_block(redacted, blocks, a);
   std::string_view signature = json::string_member(multi_turn, "claude-reasoning-signature");
-  if (!signature.empty()) {
-    Value block(rapidjson::kObjectType);
-    block.AddMember("type", "thinking", a);
-    block.AddMember("thinking", string_value(json::string_member(multi_turn, "claude-thinking"), a), a);
-    block.AddMember("signature", string_value(signature, a), a);
-    blocks.PushBack(block, a);
-  }
+  if (!signature.empty())
+    push_thinking_block(json::string_member(multi_turn, "claude-thinking"), signature, blocks, a);
 }
 
 void append_system_text(std::string& system, const Value& content) {
@@ -271,26 +290,70 @@ std::string describe_error(const Value& error) {
   return out;
 }
 
-// The multi-turn state llm stores on the assistant turn; "" when there is nothing that can
-// be sent back (thinking without a signature is refused by Anthropic).
-std::string multi_turn_json(const std::string& thinking, const std::string& signature,
-                            const std::string& redacted) {
-  if (signature.empty() && redacted.empty()) return "";
+// One thinking or redacted_thinking block of an answer, kept for the next turn.
+struct ThinkingBlock {
+  bool redacted = false;
+  std::string text;       // thinking text, or the redacted block's data
+  std::string signature;  // thinking blocks only
+};
+
+// The multi-turn state stored on the assistant turn; "" when there is nothing that can be
+// sent back (thinking without a signature is refused by Anthropic). llm's keys hold the
+// first signed thinking block and the first redacted one (as llm reads a body); with
+// several blocks, "claude-thinking-blocks" holds all of them in order, and that is what
+// the next request sends.
+std::string multi_turn_json(const std::vector<ThinkingBlock>& all) {
+  std::vector<const ThinkingBlock*> blocks;
+  for (const ThinkingBlock& b : all)
+    if (b.redacted ? !b.text.empty() : !b.signature.empty()) blocks.push_back(&b);
+  if (blocks.empty()) return "";
+  const ThinkingBlock* thinking = nullptr;
+  const ThinkingBlock* redacted = nullptr;
+  for (const ThinkingBlock* b : blocks) {
+    if (b->redacted && !redacted) redacted = b;
+    if (!b->redacted && !thinking) thinking = b;
+  }
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   w.StartObject();
-  if (!signature.empty()) {
+  if (thinking) {
     w.Key("claude-thinking");
-    json::write_string(w, thinking);
+    json::write_string(w, thinking->text);
     w.Key("claude-reasoning-signature");
-    json::write_string(w, signature);
+    json::write_string(w, thinking->signature);
   }
-  if (!redacted.empty()) {
+  if (redacted) {
     w.Key("claude-redacted-thinking");
-    json::write_string(w, redacted);
+    json::write_string(w, redacted->text);
+  }
+  if (blocks.size() > 1) {
+    w.Key("claude-thinking-blocks");
+    w.StartArray();
+    for (const ThinkingBlock* b : blocks) {
+      w.StartObject();
+      w.Key("type");
+      w.String(b->redacted ? "redacted_thinking" : "thinking");
+      if (b->redacted) {
+        w.Key("data");
+        json::write_string(w, b->text);
+      } else {
+        w.Key("thinking");
+        json::write_string(w, b->text);
+        w.Key("signature");
+        json::write_string(w, b->signature);
+      }
+      w.EndObject();
+    }
+    w.EndArray();
   }
   w.EndObject();
   return {buf.GetString(), buf.GetSize()};
+}
+
+// stop_reason "refusal": Claude declined to answer.
+Error refusal_error(std::string_view stop_reason) {
+  return Error{ErrorCode::Provider,
+               "Anthropic refused to answer (stop_reason " + std::string(stop_reason) + ")", 0, ""};
 }
 
 void read_usage(const Value& usage, ChatResult& result) {
@@ -304,7 +367,7 @@ void read_usage(const Value& usage, ChatResult& result) {
 class AnthropicStreamDecoder : public Decoder {
  public:
   void on_record(const Record& record) override {
-    if (error_ || complete_ || record.data.empty()) return;
+    if (error_ || stopped_ || record.data.empty()) return;
     Document doc;
     std::string parse_error;
     if (!json::parse(doc, record.data, &parse_error) || !doc.IsObject()) {
@@ -328,10 +391,19 @@ class AnthropicStreamDecoder : public Decoder {
       if (const Value* usage = json::object_member(doc, "usage")) read_usage(*usage, result_);
       if (const Value* delta = json::object_member(doc, "delta")) {
         std::string_view stop = json::string_member(*delta, "stop_reason");
-        if (!stop.empty()) result_.finish_reason.assign(stop);
+        if (!stop.empty()) {
+          // A stop reason shows the answer complete, even if message_stop never comes.
+          result_.finish_reason.assign(stop);
+          if (stop == "refusal") {
+            error_ = refusal_error(stop);
+            return;
+          }
+          complete_ = true;
+        }
       }
     } else if (type == "message_stop") {
       complete_ = true;
+      stopped_ = true;
     } else if (type == "error") {
       const Value* error = json::object_member(doc, "error");
       fail(ErrorCode::Provider, error ? describe_error(*error) : "Anthropic error: " + record.data,
@@ -342,7 +414,7 @@ class AnthropicStreamDecoder : public Decoder {
 
   void finish() override {
     if (error_ || complete_) return;
-    error_ = Error{ErrorCode::Truncated, "Anthropic stream ended before message_stop", 0, ""};
+    error_ = Error{ErrorCode::Truncated, "Anthropic stream ended before message_stop or a stop_reason", 0, ""};
   }
 
  private:
@@ -351,6 +423,7 @@ class AnthropicStreamDecoder : public Decoder {
     std::string id;
     std::string name;
     std::string input_json;  // input_json_delta fragments, joined
+    size_t thinking = SIZE_MAX;  // its entry in thinking_, for a thinking block
   };
 
   // Block indexes are small and dense; anything else is a malformed stream.
@@ -377,13 +450,22 @@ class AnthropicStreamDecoder : public Decoder {
       block.id = json::string_member(*cb, "id");
       block.name = json::string_member(*cb, "name");
     } else if (block.type == "redacted_thinking") {
-      if (redacted_.empty()) redacted_ = json::string_member(*cb, "data");
-      result_.multi_turn_json = multi_turn_json(result_.reasoning, signature_, redacted_);
+      thinking_.push_back({true, std::string(json::string_member(*cb, "data")), ""});
+      result_.multi_turn_json = multi_turn_json(thinking_);
     } else if (block.type == "text") {
       result_.text += json::string_member(*cb, "text");  // normally "", but keep what comes
     } else if (block.type == "thinking") {
-      result_.reasoning += json::string_member(*cb, "thinking");
+      block.thinking = thinking_.size();
+      thinking_.push_back({false, std::string(json::string_member(*cb, "thinking")), ""});
+      result_.reasoning += thinking_.back().text;
     }
+  }
+
+  // The thinking block a delta at this index belongs to, or nullptr.
+  ThinkingBlock* thinking_at(const Value& doc) {
+    Block* block = block_at(json::int_member(doc, "index", 0));
+    if (!block || block->type != "thinking" || block->thinking >= thinking_.size()) return nullptr;
+    return &thinking_[block->thinking];
   }
 
   void on_delta(const Value& doc) {
@@ -393,12 +475,14 @@ class AnthropicStreamDecoder : public Decoder {
     if (type == "text_delta") {
       result_.text += json::string_member(*delta, "text");
     } else if (type == "thinking_delta") {
-      result_.reasoning += json::string_member(*delta, "thinking");
+      std::string_view text = json::string_member(*delta, "thinking");
+      result_.reasoning += text;
+      if (ThinkingBlock* thinking = thinking_at(doc)) thinking->text += text;
     } else if (type == "input_json_delta") {
       if (Block* block = block_at(json::int_member(doc, "index", 0)))
         block->input_json += json::string_member(*delta, "partial_json");
     } else if (type == "signature_delta") {
-      signature_ += json::string_member(*delta, "signature");
+      if (ThinkingBlock* thinking = thinking_at(doc)) thinking->signature += json::string_member(*delta, "signature");
     }
   }
 
@@ -426,7 +510,7 @@ class AnthropicStreamDecoder : public Decoder {
       }
       result_.tool_calls.push_back(std::move(call));
     } else if (block.type == "thinking") {
-      result_.multi_turn_json = multi_turn_json(result_.reasoning, signature_, redacted_);
+      result_.multi_turn_json = multi_turn_json(thinking_);
     }
     block = Block{};
   }
@@ -436,8 +520,8 @@ class AnthropicStreamDecoder : public Decoder {
   }
 
   std::vector<Block> blocks_;
-  std::string signature_;
-  std::string redacted_;
+  std::vector<ThinkingBlock> thinking_;  // every thinking and redacted block, in order
+  bool stopped_ = false;                 // message_stop seen: later events are ignored
 };
 
 // Non-streaming: one record holding the whole Message (or error) body.
@@ -456,7 +540,7 @@ class AnthropicBodyDecoder : public Decoder {
       error_ = Error{ErrorCode::Provider, describe_error(*error), 0, record.data};
       return;
     }
-    std::string signature, redacted;
+    std::vector<ThinkingBlock> thinking;
     if (const Value* content = json::array_member(doc, "content")) {
       for (const Value& block : content->GetArray()) {
         std::string_view type = json::string_member(block, "type");
@@ -464,9 +548,10 @@ class AnthropicBodyDecoder : public Decoder {
           result_.text += json::string_member(block, "text");
         } else if (type == "thinking") {
           result_.reasoning += json::string_member(block, "thinking");
-          signature += json::string_member(block, "signature");
+          thinking.push_back({false, std::string(json::string_member(block, "thinking")),
+                              std::string(json::string_member(block, "signature"))});
         } else if (type == "redacted_thinking") {
-          if (redacted.empty()) redacted = json::string_member(block, "data");
+          thinking.push_back({true, std::string(json::string_member(block, "data")), ""});
         } else if (type == "tool_use") {
           const Value* input = json::object_member(block, "input");
           result_.tool_calls.push_back(ToolCall{std::string(json::string_member(block, "id")),
@@ -477,7 +562,11 @@ class AnthropicBodyDecoder : public Decoder {
     }
     if (const Value* usage = json::object_member(doc, "usage")) read_usage(*usage, result_);
     result_.finish_reason = json::string_member(doc, "stop_reason");
-    result_.multi_turn_json = multi_turn_json(result_.reasoning, signature, redacted);
+    if (result_.finish_reason == "refusal") {
+      error_ = refusal_error(result_.finish_reason);
+      return;
+    }
+    result_.multi_turn_json = multi_turn_json(thinking);
     complete_ = true;
   }
 

@@ -272,10 +272,10 @@ struct PendingToolCall {
 class ChatStreamDecoder : public Decoder {
  public:
   void on_record(const Record& record) override {
-    if (error_ || complete_) return;
+    if (error_ || done_) return;
     std::string_view data = record.data;
     if (json::trim(data) == "[DONE]") {
-      finish_tool_calls();
+      done_ = true;
       complete_ = true;
       return;
     }
@@ -312,15 +312,26 @@ class ChatStreamDecoder : public Decoder {
     }
   }
 
+  // [DONE] or a finish_reason shows the answer complete; tool calls are parsed here.
   void finish() override {
-    if (error_ || complete_) return;
-    error_ = Error{ErrorCode::Truncated, "the chat stream ended before [DONE]", 0, ""};
+    if (error_ || finished_) return;
+    finished_ = true;
+    if (!complete_) {
+      error_ = Error{ErrorCode::Truncated, "the chat stream ended before [DONE] or a finish_reason", 0, ""};
+      return;
+    }
+    if (!refusal_.empty()) {
+      error_ = openai::refusal_error(refusal_);
+      return;
+    }
+    finish_tool_calls();
   }
 
  private:
   void on_choice(const Value& choice) {
     if (const Value* delta = json::object_member(choice, "delta")) {
       result_.text.append(json::string_member(*delta, "content"));
+      refusal_.append(json::string_member(*delta, "refusal"));
       std::string_view reasoning = json::string_member(*delta, "reasoning_content");
       if (reasoning.empty()) reasoning = json::string_member(*delta, "reasoning");
       result_.reasoning.append(reasoning);
@@ -328,7 +339,11 @@ class ChatStreamDecoder : public Decoder {
         for (const auto& fragment : fragments->GetArray()) on_tool_fragment(fragment);
     }
     std::string_view finish_reason = json::string_member(choice, "finish_reason");
-    if (!finish_reason.empty()) result_.finish_reason.assign(finish_reason);
+    if (!finish_reason.empty()) {
+      result_.finish_reason.assign(finish_reason);
+      complete_ = true;
+      if (finish_reason == "content_filter") error_ = openai::content_filter_error();
+    }
   }
 
   void on_tool_fragment(const Value& fragment) {
@@ -364,6 +379,9 @@ class ChatStreamDecoder : public Decoder {
 
   openai::RecordParser parser_;
   std::vector<PendingToolCall> pending_;
+  std::string refusal_;   // delta.refusal fragments, joined
+  bool done_ = false;     // [DONE] seen: later records are ignored
+  bool finished_ = false;
 };
 
 // A whole chat.completion body (llm-api.md 8.2, non-streaming table).
@@ -393,6 +411,11 @@ class ChatBodyDecoder : public Decoder {
         std::string_view reasoning = json::string_member(*message, "reasoning_content");
         if (reasoning.empty()) reasoning = json::string_member(*message, "reasoning");
         result_.reasoning.assign(reasoning);
+        std::string_view refusal = json::string_member(*message, "refusal");
+        if (!refusal.empty()) {
+          error_ = openai::refusal_error(refusal);
+          return;
+        }
         if (const Value* calls = json::array_member(*message, "tool_calls")) {
           for (const auto& c : calls->GetArray()) {
             ToolCall call;
@@ -410,6 +433,10 @@ class ChatBodyDecoder : public Decoder {
         }
       }
       result_.finish_reason.assign(json::string_member(choice, "finish_reason"));
+      if (result_.finish_reason == "content_filter") {
+        error_ = openai::content_filter_error();
+        return;
+      }
     }
     if (const Value* usage = json::object_member(doc, "usage")) {
       result_.input_tokens = json::int_member(*usage, "prompt_tokens");

@@ -58,21 +58,32 @@ Value responses_content(const Value& content, bool assistant, json::Document& bo
   return parts;
 }
 
-// The reasoning item a previous turn returned, sent back before that turn's output so a
-// stateless (store:false) conversation keeps its reasoning (llm-api.md 13.9: llm put it
-// inside the message object, where the API does not read it).
-void add_reasoning_item(const Value& turn, Value& input, json::Document& body) {
-  const Value* multi_turn = json::object_member(turn, "multi_turn");
-  if (!multi_turn || !json::has_string(*multi_turn, "openai-encrypted-reasoning")) return;
+void push_reasoning_item(std::string_view id, std::string_view encrypted, Value& input, json::Document& body) {
+  if (encrypted.empty()) return;
   auto& alloc = body.GetAllocator();
   Value item(rapidjson::kObjectType);
   item.AddMember("type", "reasoning", alloc);
-  if (json::has_string(*multi_turn, "openai-reasoning-id"))
-    item.AddMember("id", string_value(json::string_member(*multi_turn, "openai-reasoning-id"), body), alloc);
-  item.AddMember("encrypted_content",
-                 string_value(json::string_member(*multi_turn, "openai-encrypted-reasoning"), body), alloc);
+  if (!id.empty()) item.AddMember("id", string_value(id, body), alloc);
+  item.AddMember("encrypted_content", string_value(encrypted, body), alloc);
   item.AddMember("summary", Value(rapidjson::kArrayType), alloc);
   input.PushBack(item, alloc);
+}
+
+// The reasoning items a previous turn returned, sent back before that turn's output so a
+// stateless (store:false) conversation keeps its reasoning (llm-api.md 13.9: llm put it
+// inside the message object, where the API does not read it). All of them, in order, when
+// the turn had several ("openai-reasoning-items"); else llm's single pair of keys.
+void add_reasoning_items(const Value& turn, Value& input, json::Document& body) {
+  const Value* multi_turn = json::object_member(turn, "multi_turn");
+  if (!multi_turn) return;
+  if (const Value* items = json::array_member(*multi_turn, "openai-reasoning-items")) {
+    for (const auto& item : items->GetArray())
+      push_reasoning_item(json::string_member(item, "id"), json::string_member(item, "encrypted_content"),
+                          input, body);
+    return;
+  }
+  push_reasoning_item(json::string_member(*multi_turn, "openai-reasoning-id"),
+                      json::string_member(*multi_turn, "openai-encrypted-reasoning"), input, body);
 }
 
 Value responses_input(const Value& prompt, json::Document& body) {
@@ -101,7 +112,7 @@ Value responses_input(const Value& prompt, json::Document& body) {
     if (role != "user" && role != "assistant" && role != "system")
       throw std::invalid_argument("unknown interaction role: " + std::string(role));
     bool assistant = role == "assistant";
-    if (assistant) add_reasoning_item(turn, input, body);
+    if (assistant) add_reasoning_items(turn, input, body);
     const Value* content = json::member(turn, "content");
     const Value* tool_uses = json::array_member(turn, "tool_uses");
     bool has_tool_uses = tool_uses && tool_uses->Size() > 0;
@@ -217,21 +228,65 @@ std::string build_responses_body(const std::string& canonical_prompt, bool strea
 
 // ---- decoding ----
 
-// {"openai-reasoning-id": id, "openai-encrypted-reasoning": enc}, the keys llm stores.
-std::string reasoning_multi_turn(const Value& item) {
+// The reasoning items of one answer, kept for the next turn.
+struct ReasoningItem {
+  std::string id;
+  std::string encrypted;
+};
+
+void add_reasoning(const Value& item, std::vector<ReasoningItem>& items) {
+  items.push_back({std::string(json::string_member(item, "id")),
+                   std::string(json::string_member(item, "encrypted_content"))});
+}
+
+// {"openai-reasoning-id": id, "openai-encrypted-reasoning": enc}, the keys llm stores, for
+// the first item (as llm reads it); with several items, all of them in order under
+// "openai-reasoning-items" as [{"id", "encrypted_content"}], which the body sends back.
+std::string reasoning_multi_turn(const std::vector<ReasoningItem>& items) {
+  if (items.empty()) return {};
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   w.StartObject();
-  if (json::has_string(item, "id")) {
+  const ReasoningItem& first = items.front();
+  if (!first.id.empty()) {
     json::write_key(w, "openai-reasoning-id");
-    json::write_string(w, json::string_member(item, "id"));
+    json::write_string(w, first.id);
   }
-  if (json::has_string(item, "encrypted_content")) {
+  if (!first.encrypted.empty()) {
     json::write_key(w, "openai-encrypted-reasoning");
-    json::write_string(w, json::string_member(item, "encrypted_content"));
+    json::write_string(w, first.encrypted);
+  }
+  if (items.size() > 1) {
+    json::write_key(w, "openai-reasoning-items");
+    w.StartArray();
+    for (const ReasoningItem& item : items) {
+      w.StartObject();
+      if (!item.id.empty()) {
+        json::write_key(w, "id");
+        json::write_string(w, item.id);
+      }
+      if (!item.encrypted.empty()) {
+        json::write_key(w, "encrypted_content");
+        json::write_string(w, item.encrypted);
+      }
+      w.EndObject();
+    }
+    w.EndArray();
   }
   w.EndObject();
   return {buf.GetString(), buf.GetSize()};
+}
+
+// A refusal content part's text ({"type":"refusal","refusal":"..."}), or "".
+std::string_view refusal_of(const Value& part) {
+  return json::string_member(part, "type") == "refusal" ? json::string_member(part, "refusal")
+                                                        : std::string_view();
+}
+
+// An incomplete response whose reason is content_filter was withheld, not answered.
+bool content_filtered(const Value& response) {
+  const Value* details = json::object_member(response, "incomplete_details");
+  return details && json::string_member(*details, "reason") == "content_filter";
 }
 
 std::string call_id_extra(std::string_view call_id) {
@@ -320,6 +375,10 @@ class ResponsesStreamDecoder : public Decoder {
 
     if (type == "response.output_text.delta") {
       result_.text.append(json::string_member(*root, "delta"));
+    } else if (type == "response.refusal.delta") {
+      refusal_.append(json::string_member(*root, "delta"));
+    } else if (type == "response.refusal.done") {
+      if (json::has_string(*root, "refusal")) refusal_.assign(json::string_member(*root, "refusal"));
     } else if (type == "response.reasoning_summary_text.delta") {
       on_summary_delta(*root);
     } else if (type == "response.output_item.added") {
@@ -386,8 +445,15 @@ class ResponsesStreamDecoder : public Decoder {
     if (!item) return;
     std::string_view item_type = json::string_member(*item, "type");
     if (item_type == "reasoning") {
-      result_.multi_turn_json = reasoning_multi_turn(*item);
+      add_reasoning(*item, reasoning_items_);
+      result_.multi_turn_json = reasoning_multi_turn(reasoning_items_);
       if (!saw_summary_delta_) append_summary(*item, result_.reasoning);
+      return;
+    }
+    if (item_type == "message" && refusal_.empty()) {
+      // A refusal part may come only in the finished item (no refusal events).
+      if (const Value* content = json::array_member(*item, "content"))
+        for (const auto& part : content->GetArray()) refusal_.append(refusal_of(part));
       return;
     }
     if (item_type != "function_call") return;
@@ -416,12 +482,22 @@ class ResponsesStreamDecoder : public Decoder {
     if (response) {
       read_usage(*response, result_);
       result_.finish_reason = finish_reason_of(*response);
+      if (content_filtered(*response)) {
+        error_ = openai::content_filter_error();
+        return;
+      }
+    }
+    if (!refusal_.empty()) {
+      error_ = openai::refusal_error(refusal_);
+      return;
     }
     complete_ = true;
   }
 
   openai::RecordParser parser_;
   std::vector<PendingCall> pending_;
+  std::vector<ReasoningItem> reasoning_items_;
+  std::string refusal_;
   std::string summary_item_;
   int64_t summary_index_ = -1;
   bool saw_summary_delta_ = false;
@@ -447,17 +523,25 @@ class ResponsesBodyDecoder : public Decoder {
       error_ = failure(doc, record.data, "the response failed");
       return;
     }
+    if (content_filtered(doc)) {
+      error_ = openai::content_filter_error();
+      return;
+    }
+    std::vector<ReasoningItem> reasoning_items;
+    std::string refusal;
     if (const Value* output = json::array_member(doc, "output")) {
       for (const auto& item : output->GetArray()) {
         std::string_view type = json::string_member(item, "type");
         if (type == "message") {
           if (const Value* content = json::array_member(item, "content"))
-            for (const auto& part : content->GetArray())
+            for (const auto& part : content->GetArray()) {
               if (json::string_member(part, "type") == "output_text")
                 result_.text.append(json::string_member(part, "text"));
+              refusal.append(refusal_of(part));
+            }
         } else if (type == "reasoning") {
           append_summary(item, result_.reasoning);
-          result_.multi_turn_json = reasoning_multi_turn(item);
+          add_reasoning(item, reasoning_items);
         } else if (type == "function_call") {
           ToolCall call;
           std::string_view call_id = json::string_member(item, "call_id");
@@ -470,6 +554,11 @@ class ResponsesBodyDecoder : public Decoder {
         }
       }
     }
+    if (!refusal.empty()) {
+      error_ = openai::refusal_error(refusal);
+      return;
+    }
+    result_.multi_turn_json = reasoning_multi_turn(reasoning_items);
     read_usage(doc, result_);
     result_.finish_reason = finish_reason_of(doc);
     complete_ = true;

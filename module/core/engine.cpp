@@ -98,7 +98,6 @@ struct Transfer final : RecordSink {
   bool decided = false;        // status and framing known (first body byte or end)
   bool got_body = false;       // at least one body byte arrived
   bool http_error = false;     // non-2xx: the body is collected as the error's payload
-  bool unexpected_json = false;  // a streaming chat answered with a whole JSON body
   long status = 0;
   std::string error_body;
   std::optional<Error> failure;  // the first error; ends the request
@@ -116,17 +115,6 @@ struct Transfer final : RecordSink {
 
   void on_record(Record&& record) override {
     if (failure) return;
-    if (unexpected_json) {
-      // A provider that answers a stream request with a JSON object is reporting an error.
-      json::Document doc;
-      bool is_error = json::parse(doc, record.data) && json::member(doc, "error");
-      Error e = make_error(is_error ? ErrorCode::Provider : ErrorCode::Protocol,
-                           is_error ? dialect->error_message(record.data)
-                                    : "expected a stream, got a JSON document: " + excerpt(record.data));
-      e.body = std::move(record.data);
-      fail(std::move(e));
-      return;
-    }
     if (decoder) {
       decoder->on_record(record);
       if (decoder->error()) fail(Error(*decoder->error()));
@@ -152,13 +140,16 @@ struct Transfer final : RecordSink {
     curl_easy_getinfo(easy, CURLINFO_CONTENT_TYPE, &content_type);
     std::string type = media_type(content_type);
     Format format = spec.format;
-    if (decoder && !spec.streaming) {
-      format = Format::Json;
-    } else if (decoder) {
-      format = dialect->stream_format();
-      std::optional<Format> announced = format_for_media_type(type, format);
-      if (announced == Format::Json) unexpected_json = true;
-      if (announced) format = *announced;
+    if (decoder) {
+      // The answer is decoded in the framing it came in, whatever was asked for: a whole
+      // JSON body to a streaming request, or a stream to a non-streaming one.
+      format = spec.streaming ? dialect->stream_format() : Format::Json;
+      if (auto announced = format_for_media_type(type, format)) format = *announced;
+      decoder = dialect->make_decoder(format != Format::Json);
+      if (format == Format::JsonArray) {
+        framer = make_json_array_or_document_framer(spec.max_record);
+        return;
+      }
     } else if (auto announced = format_for_media_type(type, format)) {
       format = *announced;
     }
@@ -220,7 +211,15 @@ struct Transfer final : RecordSink {
     if (rc == CURLE_OK && !decided) decide();
     // A response that has no body by definition is not a truncated record.
     bool bodiless = !got_body && (status == 204 || status == 205 || spec.method == "HEAD");
-    if (rc == CURLE_OK && !failure && !http_error && !(bodiless && !decoder)) framer->finish(*this);
+    if (rc == CURLE_OK && !failure && !http_error && !(bodiless && !decoder)) {
+      framer->finish(*this);
+      if (decoder) {
+        if (framer->body_complete()) decoder->body_closed();
+        // A partial record after a sign of completion loses nothing of the answer.
+        if (failure && failure->code == ErrorCode::Truncated && decoder->complete() && !decoder->error())
+          failure.reset();
+      }
+    }
     if (decoder && !failure && !http_error) {
       // A stream whose end signal arrived is complete even if the connection then broke.
       if (rc == CURLE_OK || decoder->complete()) {

@@ -398,6 +398,8 @@ class JsonArrayFramer final : public Framer {
                                                            state_name(state_) + " at EOF)"));
         break;
       case State::AfterArray:
+        closed_ = true;
+        break;
       case State::Failed:
         break;
     }
@@ -405,6 +407,8 @@ class JsonArrayFramer final : public Framer {
     element_.clear();
     body_.clear();
   }
+
+  bool body_complete() const override { return closed_; }
 
  private:
   enum class State { BeforeArray, BeforeElement, InElement, AfterElement, AfterArray, NotArray, Failed };
@@ -632,6 +636,7 @@ class JsonArrayFramer final : public Framer {
   bool escaped_ = false;
   bool after_comma_ = false;
   bool skipping_element_ = false;  // the element went over the limit
+  bool closed_ = false;            // finish() found the array closed by its ']'
 };
 
 // ---------------------------------------------------------------------------------------
@@ -659,10 +664,13 @@ class JsonFramer final : public Framer {
     } else {
       Record record;
       record.data = std::move(body_);
+      parsed_ = true;
       sink.on_record(std::move(record));
     }
     body_ = std::string();
   }
+
+  bool body_complete() const override { return parsed_; }
 
  private:
   void collect(const char* p, std::size_t n, RecordSink& sink) {
@@ -681,6 +689,7 @@ class JsonFramer final : public Framer {
   std::string body_;
   bool too_large_ = false;
   bool finished_ = false;
+  bool parsed_ = false;  // the whole body was one valid JSON text
 };
 
 // ---------------------------------------------------------------------------------------
@@ -739,7 +748,57 @@ class RawFramer final : public Framer {
   std::string held_;  // up to 3 bytes of an incomplete UTF-8 sequence
 };
 
+// ---------------------------------------------------------------------------------------
+// A JSON array, or one whole JSON document: decided by the first significant byte.
+
+class JsonArrayOrDocumentFramer final : public Framer {
+ public:
+  explicit JsonArrayOrDocumentFramer(std::size_t max_record) : max_record_(max_record) {}
+
+  void feed(const char* data, std::size_t size, RecordSink& sink) override {
+    if (inner_) {
+      inner_->feed(data, size, sink);
+      return;
+    }
+    // Whitespace and BOM bytes only postpone the choice; they are handed on with the rest.
+    std::size_t i = 0;
+    while (i < size && (is_json_whitespace(data[i]) || is_bom_byte(data[i]))) ++i;
+    if (i == size) {
+      if (held_.size() < max_record_) held_.append(data, size);
+      return;
+    }
+    choose(data[i] == '[' ? Format::JsonArray : Format::Json);
+    if (!held_.empty()) inner_->feed(held_.data(), held_.size(), sink);
+    held_ = std::string();
+    inner_->feed(data, size, sink);
+  }
+
+  void finish(RecordSink& sink) override {
+    if (!inner_) {
+      choose(Format::JsonArray);  // nothing but blanks: the array framer says why
+      if (!held_.empty()) inner_->feed(held_.data(), held_.size(), sink);
+      held_ = std::string();
+    }
+    inner_->finish(sink);
+  }
+
+  bool body_complete() const override { return inner_ && inner_->body_complete(); }
+
+ private:
+  static bool is_bom_byte(char c) { return c == kBom[0] || c == kBom[1] || c == kBom[2]; }
+  void choose(Format format) { inner_ = make_framer(format, max_record_); }
+
+  const std::size_t max_record_;
+  std::string held_;
+  std::unique_ptr<Framer> inner_;
+};
+
 }  // namespace
+
+std::unique_ptr<Framer> make_json_array_or_document_framer(std::size_t max_record) {
+  if (max_record == 0) max_record = kDefaultMaxRecord;
+  return std::make_unique<JsonArrayOrDocumentFramer>(max_record);
+}
 
 std::unique_ptr<Framer> make_framer(Format format, std::size_t max_record) {
   if (max_record == 0) max_record = kDefaultMaxRecord;

@@ -30,10 +30,18 @@ class Framer {
   // End of body. Emits what a complete body still owes (the Json record, the last
   // NDJSON line) and reports truncation (partial SSE event or line, unclosed array).
   virtual void finish(RecordSink& sink) = 0;
+  // After finish(): true when the framing itself proved the body whole (a JSON array
+  // closed by its ']', a whole JSON document parsed), a sign that the answer is complete.
+  virtual bool body_complete() const { return false; }
 };
 
 // max_record bounds one record's size in bytes (a line, an event's data, an element,
 // the whole Json body); a breach is a TooLarge error and that record is dropped.
 std::unique_ptr<Framer> make_framer(Format format, std::size_t max_record = kDefaultMaxRecord);
+
+// For a stream that should be a JSON array but may come as one whole JSON document (a
+// server that ignored the streaming request): frames as JsonArray when the first
+// significant byte is '[', else as Json.
+std::unique_ptr<Framer> make_json_array_or_document_framer(std::size_t max_record = kDefaultMaxRecord);
 
 }  // namespace llm_native

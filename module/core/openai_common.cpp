@@ -77,6 +77,20 @@ Error provider_error(const json::Value& error, std::string_view raw_record) {
   return e;
 }
 
+Error refusal_error(std::string_view refusal) {
+  Error e;
+  e.code = ErrorCode::Provider;
+  e.message = "the model refused to answer (refusal): " + std::string(json::trim(refusal));
+  return e;
+}
+
+Error content_filter_error() {
+  Error e;
+  e.code = ErrorCode::Provider;
+  e.message = "the provider's content filter withheld the answer (content_filter)";
+  return e;
+}
+
 std::string error_message_from_body(const std::string& body) {
   json::Document doc;
   if (json::parse(doc, body)) {

@@ -45,6 +45,12 @@ std::string describe_error(const json::Value& error);
 // Builds the Provider error for an error value found inside a 2xx response.
 Error provider_error(const json::Value& error, std::string_view raw_record);
 
+// A refusal (the message's or delta's "refusal" text) as a Provider error naming it.
+Error refusal_error(std::string_view refusal);
+
+// finish_reason / incomplete reason content_filter: the answer was withheld.
+Error content_filter_error();
+
 // The provider's message from an error body (HTTP 4xx/5xx), or the trimmed body.
 std::string error_message_from_body(const std::string& body);
 

@@ -266,9 +266,15 @@ TEST_CASE("openai-chat: choices null or missing, reasoning field, usage, errors,
     CHECK_FALSE(d->error());
     CHECK(d->result().text == "A");
   }
-  SUBCASE("no [DONE] is truncation, even after a finish_reason") {
+  SUBCASE("a finish_reason without [DONE] is complete (issue 14's completion rule)") {
     auto d = decode_records(chat, true,
         {data_record(R"({"choices":[{"delta":{"content":"A"},"finish_reason":"stop"}]})")});
+    CHECK_FALSE(d->error());
+    CHECK(d->complete());
+    CHECK(d->result().text == "A");
+  }
+  SUBCASE("neither [DONE] nor a finish_reason is truncation") {
+    auto d = decode_records(chat, true, {data_record(R"({"choices":[{"delta":{"content":"A"}}]})")});
     REQUIRE(d->error());
     CHECK(d->error()->code == ErrorCode::Truncated);
   }
