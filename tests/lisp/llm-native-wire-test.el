@@ -301,6 +301,85 @@ the prompt's tools."
        :streaming t)
     :error ""))
 
+;;;; Several reasoning items or thinking blocks in one answer
+
+(defun llm-native-wire-test--second-turn (kind first-body content-type)
+  "Answer a first turn of KIND with FIRST-BODY, then ask again; return the 2nd request's body."
+  (let* ((llm-native-url-overrides nil)
+         (base (llm-native-test-scenario (list :body first-body :content_type content-type)))
+         (provider (llm-native-wire-test--provider kind base))
+         (prompt (llm-make-chat-prompt "Q1"))
+         (done nil))
+    (llm-chat-streaming provider prompt #'ignore (lambda (_) (setq done t))
+                        (lambda (_ m) (setq done (list 'error m))))
+    (llm-native-test-wait-until (lambda () done) 20)
+    (should (eq done t))
+    (llm-chat-prompt-append-response prompt "Q2")
+    (setq done nil)
+    (llm-chat-streaming provider prompt #'ignore (lambda (_) (setq done t)) (lambda (_ _m) (setq done t)))
+    (llm-native-test-wait-until (lambda () done) 20)
+    (json-parse-string (alist-get 'body (car (last (llm-native-test-requests base))))
+                       :object-type 'alist :array-type 'list)))
+
+(ert-deftest llm-native-wire-claude-thinking-blocks-next-turn ()
+  "Every thinking block of a Claude answer goes back with the next request, in order."
+  (let* ((events
+          (append
+           (list (cons "message_start" '((type . "message_start") (message . ((content . [])))))
+                 (cons "content_block_start" '((type . "content_block_start") (index . 0)
+                                               (content_block . ((type . "thinking") (thinking . "")))))
+                 (cons "content_block_delta" '((type . "content_block_delta") (index . 0)
+                                               (delta . ((type . "thinking_delta") (thinking . "one")))))
+                 (cons "content_block_delta" '((type . "content_block_delta") (index . 0)
+                                               (delta . ((type . "signature_delta") (signature . "S1")))))
+                 (cons "content_block_stop" '((type . "content_block_stop") (index . 0)))
+                 (cons "content_block_start" '((type . "content_block_start") (index . 1)
+                                               (content_block . ((type . "redacted_thinking") (data . "R")))))
+                 (cons "content_block_stop" '((type . "content_block_stop") (index . 1)))
+                 (cons "content_block_start" '((type . "content_block_start") (index . 2)
+                                               (content_block . ((type . "thinking") (thinking . "")))))
+                 (cons "content_block_delta" '((type . "content_block_delta") (index . 2)
+                                               (delta . ((type . "thinking_delta") (thinking . "two")))))
+                 (cons "content_block_delta" '((type . "content_block_delta") (index . 2)
+                                               (delta . ((type . "signature_delta") (signature . "S2")))))
+                 (cons "content_block_stop" '((type . "content_block_stop") (index . 2)))
+                 (cons "content_block_start" '((type . "content_block_start") (index . 3)
+                                               (content_block . ((type . "text") (text . "")))))
+                 (cons "content_block_delta" '((type . "content_block_delta") (index . 3)
+                                               (delta . ((type . "text_delta") (text . "A1")))))
+                 (cons "content_block_stop" '((type . "content_block_stop") (index . 3))))
+           (list (llm-native-wire-test--anthropic-stop "end_turn")
+                 (cons "message_stop" '((type . "message_stop"))))))
+         (body (llm-native-wire-test--second-turn
+                'anthropic (llm-native-wire-test--sse events) "text/event-stream"))
+         (assistant (nth 1 (alist-get 'messages body))))
+    (should (equal (alist-get 'role assistant) "assistant"))
+    (should (equal (alist-get 'content assistant)
+                   '(((type . "thinking") (thinking . "one") (signature . "S1"))
+                     ((type . "redacted_thinking") (data . "R"))
+                     ((type . "thinking") (thinking . "two") (signature . "S2"))
+                     ((type . "text") (text . "A1")))))))
+
+(ert-deftest llm-native-wire-responses-reasoning-items-next-turn ()
+  "Every reasoning item of a Responses answer goes back with the next request, in order."
+  (let* ((events
+          (list (llm-native-wire-test--responses-event
+                 "response.output_item.done"
+                 '((item . ((type . "reasoning") (id . "rs_1") (encrypted_content . "E1") (summary . [])))))
+                (llm-native-wire-test--responses-event
+                 "response.output_item.done"
+                 '((item . ((type . "reasoning") (id . "rs_2") (encrypted_content . "E2") (summary . [])))))
+                (llm-native-wire-test--responses-event "response.output_text.delta" '((delta . "A1")))
+                (llm-native-wire-test--responses-event
+                 "response.completed" '((response . ((status . "completed")))))))
+         (body (llm-native-wire-test--second-turn
+                'openai-responses (llm-native-wire-test--sse events) "text/event-stream"))
+         (reasoning (cl-remove-if-not (lambda (item) (equal (alist-get 'type item) "reasoning"))
+                                      (alist-get 'input body))))
+    (should (equal reasoning
+                   '(((type . "reasoning") (id . "rs_1") (encrypted_content . "E1") (summary))
+                     ((type . "reasoning") (id . "rs_2") (encrypted_content . "E2") (summary)))))))
+
 ;;;; Gemini
 
 (defconst llm-native-wire-test--gemini-text
