@@ -60,9 +60,9 @@ With CRLF, lines end in CR LF."
   (mapconcat (lambda (o) (concat (llm-native-wire-test--json o) "\n")) objects ""))
 
 (cl-defun llm-native-wire-test--chat (kind scenario &key streaming tools)
-  "Register SCENARIO and chat with KIND's provider; return (:result R :error (SYMBOL MESSAGE)).
-STREAMING uses `llm-chat-streaming', else `llm-chat-async'.  TOOLS are
-the prompt's tools."
+  "Register SCENARIO and chat with KIND's provider.
+Return (:result R :error (SYMBOL MESSAGE)).  STREAMING uses
+`llm-chat-streaming', else `llm-chat-async'.  TOOLS are the prompt's tools."
   (let* ((llm-native-url-overrides nil)
          (base (llm-native-test-scenario scenario))
          (provider (llm-native-wire-test--provider kind base))
@@ -304,7 +304,8 @@ the prompt's tools."
 ;;;; Several reasoning items or thinking blocks in one answer
 
 (defun llm-native-wire-test--second-turn (kind first-body content-type)
-  "Answer a first turn of KIND with FIRST-BODY, then ask again; return the 2nd request's body."
+  "Answer a first turn of KIND with FIRST-BODY of CONTENT-TYPE, then ask again.
+Return the second request's body, parsed."
   (let* ((llm-native-url-overrides nil)
          (base (llm-native-test-scenario (list :body first-body :content_type content-type)))
          (provider (llm-native-wire-test--provider kind base))
