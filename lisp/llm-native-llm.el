@@ -956,11 +956,13 @@ ERROR-CALLBACK gets an llm error symbol and a message."
                       (message (cond ((stringp err) err)
                                      ((consp err) (or (alist-get 'message err)
                                                       (format "%S" err)))))
+                      ;; An answer of another shape is an error, not a failed callback.
                       (vectors (and (null message)
-                                    (llm-native--embedding-vectors provider response))))
+                                    (ignore-errors
+                                      (llm-native--embedding-vectors provider response)))))
                  (llm-native--with-live-buffer buffer
                    (cond (message (funcall error-callback 'llm-request-error message))
-                         ((null vectors)
+                         ((not (and (consp vectors) (cl-every #'vectorp vectors)))
                           (funcall error-callback 'llm-request-error
                                    "No embedding in the provider's response"))
                          (t (funcall vector-callback (if batch vectors (car vectors)))))))))

@@ -383,6 +383,20 @@ redirect there, or nil.  Return (MODELS PROGRAMS REQUEST)."
     (should (eq (car (cdr outcome)) 'llm-tool-call-error))
     (should (string-search "Wrong type argument" (format "%s" (cadr (cdr outcome)))))))
 
+(ert-deftest llm-native-provider-embedding-answer-of-another-shape ()
+  "An embedding answer without vectors is `llm-request-error', never a hang."
+  (dolist (body '("[1, 2]" "{\"data\": [{\"index\": 0}]}" "\"text\""))
+    (ert-info (body :prefix "answer: ")
+      (let* ((base (llm-native-test-scenario (list :body body)))
+             (provider (make-llm-openai-compatible :url (concat base "/v1/")
+                                                   :embedding-model "e"))
+             (outcome nil))
+        (should-error (llm-embedding provider "x") :type 'llm-request-error)
+        (llm-embedding-async provider "x" (lambda (v) (setq outcome (list 'vector v)))
+                             (lambda (symbol _) (setq outcome symbol)))
+        (llm-native-test-wait-until (lambda () outcome))
+        (should (eq outcome 'llm-request-error))))))
+
 ;;;; Vertex: the token from gcloud
 
 (defun llm-native-provider-test--fake-gcloud (dir)
