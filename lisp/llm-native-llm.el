@@ -197,45 +197,62 @@ SCHEME://HOST[:PORT]."
             (concat (llm-native--slash override) (string-remove-prefix "/" (substring url end)))
           url)))))
 
+(defun llm-native--clean-header-p (header)
+  "Return non-nil when HEADER can be sent as it is.
+That is a (NAME . VALUE) of strings whose value is printable ASCII
+without surrounding whitespace and not a bare \"Bearer\"."
+  (and (consp header) (stringp (car header))
+       (let ((value (cdr header)))
+         (and (stringp value)
+              (string-match-p "\\`[!-~]\\(?:[ -~]*[!-~]\\)?\\'" value)
+              (not (string-match-p "\\`Bearer\\'" value))))))
+
 (defun llm-native--clean-headers (headers)
   "Return the alist HEADERS ready to send.
 Values are trimmed; nil or empty values, and a bare \"Bearer\" left
 by a missing key, are dropped, as llm-native never sends an empty
-credential."
-  (let ((result nil))
-    (dolist (header headers (nreverse result))
-      (when (and (consp header) (stringp (car header)))
-        (let ((value (cdr header)))
-          (when (numberp value) (setq value (number-to-string value)))
-          (when (stringp value)
-            (unless (multibyte-string-p value)
-              ;; llm encodes keys to UTF-8 bytes.
-              (setq value (decode-coding-string value 'utf-8)))
-            (setq value (string-trim value))
-            (when (string-match "\\`Bearer[ \t]*" value)
-              (setq value (and (< (match-end 0) (length value))
-                               (concat "Bearer " (substring value (match-end 0))))))
-            (when (and value (not (string-empty-p value)))
-              (push (cons (car header) value) result))))))))
+credential.  The usual headers are returned as they are."
+  (if (cl-every #'llm-native--clean-header-p headers)
+      headers
+    (let ((result nil))
+      (dolist (header headers (nreverse result))
+        (when (and (consp header) (stringp (car header)))
+          (let ((value (cdr header)))
+            (when (numberp value) (setq value (number-to-string value)))
+            (when (stringp value)
+              (unless (multibyte-string-p value)
+                ;; llm encodes keys to UTF-8 bytes.
+                (setq value (decode-coding-string value 'utf-8)))
+              (setq value (string-trim value))
+              (when (string-match "\\`Bearer[ \t]*" value)
+                (setq value (and (< (match-end 0) (length value))
+                                 (concat "Bearer " (substring value (match-end 0))))))
+              (when (and value (not (string-empty-p value)))
+                (push (cons (car header) value) result)))))))))
 
 (defun llm-native--secrets (headers)
   "Return the credentials among HEADERS, to be masked in messages."
   (let ((case-fold-search t) (secrets nil))
     (dolist (header headers secrets)
       (when (string-match-p "auth\\|key\\|token\\|secret\\|cookie" (car header))
-        (push (replace-regexp-in-string "\\`\\(?:Bearer\\|Basic\\|Token\\) +" "" (cdr header))
-              secrets)))))
+        (let ((value (cdr header)))
+          (push (if (string-match "\\`\\(?:Bearer\\|Basic\\|Token\\) +" value)
+                    (substring value (match-end 0))
+                  value)
+                secrets))))))
 
 (defun llm-native--gemini-key-to-header (provider url headers)
   "Move the Gemini PROVIDER's key out of URL into HEADERS.
 Return (URL . HEADERS).  llm sends the key in the query string; a
 header keeps it out of URLs shown in messages and logs."
   (let ((from-url nil))
-    (when (string-match "\\([?&]\\)key=\\([^&#]*\\)&?" url)
-      (setq from-url (url-unhex-string (match-string 2 url))
-            url (replace-match (if (string-suffix-p "&" (match-string 0 url)) "\\1" "")
-                               t nil url)))
-    (let ((secret (or (llm-native--key (llm-gemini-key provider)) (llm-native--key from-url))))
+    (when (string-match "\\([?&]\\)key=\\([^&#]*\\)\\(&?\\)" url)
+      (setq from-url (match-string 2 url)
+            url (concat (substring url 0 (match-beginning 0))
+                        (if (< (match-beginning 3) (match-end 3)) (match-string 1 url) "")
+                        (substring url (match-end 0)))))
+    (let ((secret (or (llm-native--key (llm-gemini-key provider))
+                      (and from-url (llm-native--key (url-unhex-string from-url))))))
       (unless secret
         (llm-native--require-key provider nil))
       (cons url (append headers (list (cons "x-goog-api-key" secret)))))))
