@@ -255,6 +255,30 @@ type would give every type the methods of the first one called."
     (should (equal (llm-native--redirect (make-llm-gemini :key "k") "https://g.example/x")
                    "https://g.example/x"))))
 
+;;;; Header values
+
+(ert-deftest llm-native-provider-header-values ()
+  "Keys are trimmed, empty credentials are not sent, UTF-8 bytes are decoded."
+  (should (equal (llm-native--clean-headers
+                  (list '("Authorization" . "Bearer  sk-1 \n") '("api-key")
+                        '("X-Empty" . "") '("Authorization" . "Bearer ")
+                        (cons "X-Name" (encode-coding-string "clé" 'utf-8))))
+                 '(("Authorization" . "Bearer sk-1") ("X-Name" . "clé"))))
+  (let ((usual '(("x-api-key" . "k") ("anthropic-version" . "2023-06-01"))))
+    (should (eq (llm-native--clean-headers usual) usual)))
+  (should (equal (llm-native--gemini-key-to-header
+                  (make-llm-gemini :key " gk \t") "https://h/m:x?alt=sse&key=other&b=2" nil)
+                 '("https://h/m:x?alt=sse&b=2" ("x-goog-api-key" . "gk"))))
+  (let* ((base (llm-native-test-scenario (list :body llm-native-provider-test--chat-body))))
+    (llm-chat (make-llm-openai-compatible :url (concat base "/v1/") :key "  oc-key \n"
+                                          :chat-model "m")
+              (llm-make-chat-prompt "hi"))
+    (llm-chat (make-llm-openai-compatible :url (concat base "/v1/") :key "" :chat-model "m")
+              (llm-make-chat-prompt "hi"))
+    (should (equal (mapcar (lambda (r) (llm-native-provider-test--header r "authorization"))
+                           (llm-native-test-requests base))
+                   '("Bearer oc-key" nil)))))
+
 ;;;; Model lists
 
 (defun llm-native-provider-test--models (make override body)
