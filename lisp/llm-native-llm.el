@@ -288,7 +288,10 @@ missing, `llm-not-supported' for a type llm-native does not serve."
        ((and (llm-openai-p provider) (not (llm-openai-compatible-p provider)))
         (llm-native--require-key provider (llm-openai-key provider)))
        ((llm-claude-p provider)
-        (llm-native--require-key provider (llm-claude-key provider))))
+        (llm-native--require-key provider (llm-claude-key provider)))
+       ;; gcloud printed nothing: no request without a token.
+       ((llm-vertex-p provider)
+        (llm-native--require-key provider (llm-vertex-key provider))))
       (setq url (llm-native--redirect provider url))
       (unless (and (stringp url) (string-match-p "\\`https?://[^/?#]" url))
         (signal 'llm-provider-unconfigured

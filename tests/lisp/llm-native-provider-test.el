@@ -430,6 +430,7 @@ redirect there, or nil.  Return (MODELS PROGRAMS REQUEST)."
       (insert "#!/bin/sh\n"
               "if [ \"$1 $2\" != \"auth print-access-token\" ]; then echo \"ERROR: args $*\"; exit 1; fi\n"
               "if [ -e \"" dir "/fail\" ]; then echo \"ERROR: (gcloud.auth) no account\"; exit 1; fi\n"
+              "if [ -e \"" dir "/silent\" ]; then exit 0; fi\n"
               "n=$(cat \"" dir "/count\" 2>/dev/null || echo 0)\n"
               "n=$((n + 1))\n"
               "echo $n > \"" dir "/count\"\n"
@@ -473,6 +474,13 @@ redirect there, or nil.  Return (MODELS PROGRAMS REQUEST)."
           (with-temp-file (expand-file-name "fail" dir))
           (setf (llm-vertex-key-gentime provider) (time-subtract nil 3700))
           (let ((count (length (llm-native-provider-test--requests base))))
+            (should-error (llm-chat-async provider (llm-make-chat-prompt "hi") #'ignore #'ignore)
+                          :type 'llm-provider-error)
+            (should (= (length (llm-native-provider-test--requests base)) count))
+            ;; gcloud printing nothing: no request goes out without a token.
+            (delete-file (expand-file-name "fail" dir))
+            (with-temp-file (expand-file-name "silent" dir))
+            (setf (llm-vertex-key-gentime provider) (time-subtract nil 3700))
             (should-error (llm-chat-async provider (llm-make-chat-prompt "hi") #'ignore #'ignore)
                           :type 'llm-provider-error)
             (should (= (length (llm-native-provider-test--requests base)) count))))
