@@ -25,6 +25,7 @@
 
 (require 'cl-lib)
 (require 'subr-x)
+(require 'url-util)
 (require 'llm)
 (require 'llm-provider-utils)
 (require 'llm-models)
@@ -45,8 +46,6 @@
 (defvar llm-ollama-example-prelude)
 (defvar llm-vertex-example-prelude)
 (defvar llm-llamacpp-example-prelude)
-(defvar llm-vertex-gcloud-binary)
-(defvar llm-vertex-gcloud-region)
 (defvar llm-request-plz-connect-timeout)
 (defvar llm-request-plz-timeout)
 
@@ -54,19 +53,13 @@
   "Alist of (PROVIDER-TYPE . BASE-URL) redirecting providers.
 PROVIDER-TYPE is a provider struct type such as `llm-claude'; the
 first entry whose type the provider belongs to wins.  BASE-URL
-replaces the part of the endpoint that the provider does not build
-from the request: the origin \"https://api.anthropic.com/\" for
-Claude, \"https://api.openai.com/\" for OpenAI,
-\"https://generativelanguage.googleapis.com/\" for Gemini, the regional
-origin for Vertex, the `url' slot for the OpenAI-compatible family and
-SCHEME://HOST:PORT/ for Ollama, GPT4All and llama.cpp.  The path after
-it stays the same, e.g. BASE-URL/v1/messages for Claude."
+replaces the base of the URL the provider's llm methods build: the
+`url' slot for the OpenAI-compatible family when the URL starts with
+it, else the URL's SCHEME://HOST:PORT, e.g. \"https://api.anthropic.com\"
+for Claude.  The path after it stays the same, e.g. BASE-URL/v1/messages
+for Claude."
   :type '(alist :key-type symbol :value-type string)
   :group 'llm-native)
-
-
-(defconst llm-native--azure-api-version "2024-08-01-preview"
-  "The api-version query parameter llm sends to Azure.")
 
 ;;;; The mode and the routing specializer
 
@@ -90,8 +83,15 @@ implementation runs."
            (llm-vertex-p provider))))
 
 (defun llm-native--dispatch-tag (provider)
-  "Return the dispatch tag of PROVIDER: `llm-native' when it is routed, else nil."
-  (and llm-native-mode (llm-native--served-p provider) 'llm-native))
+  "Return PROVIDER's dispatch tag: a symbol for its type when routed, else nil.
+cl-generic caches a generic's methods by the first non-nil tag, so
+the tag differs per type (a subclass's own methods, `cl-call-next-method'
+to another type's method) and from the struct type's own tag (the
+mode off)."
+  (and llm-native-mode (llm-native--served-p provider)
+       (let ((type (type-of provider)))
+         (or (get type 'llm-native--tag)
+             (put type 'llm-native--tag (make-symbol (format "llm-native %s" type)))))))
 
 (cl-generic-define-generalizer llm-native--generalizer
   ;; Above struct types (50) so that the native method is the primary one.
@@ -106,11 +106,24 @@ implementation runs."
     (cl-call-next-method)))
 
 ;;;; Keys, URLs and headers
+;;
+;; URL, headers and key come from llm's own generic functions
+;; (`llm-provider-request-prelude', `llm-provider-chat-url',
+;; `llm-provider-chat-streaming-url', `llm-provider-embedding-url',
+;; `llm-provider-headers', `llm-openai--url'), each called once per request,
+;; so a user's subclass or method is served with its own values.  Native
+;; knowledge is kept where llm has none: the Gemini key moves from the query
+;; string into a header, Gemini batch embeddings, model list URLs llm builds
+;; from constants, and `llm-native-url-overrides'.
 
 (defun llm-native--key (key)
-  "Return the secret of KEY: KEY itself, or its value when it is a function."
+  "Return the secret of KEY, or nil when there is none.
+KEY is a string or a function returning one; surrounding whitespace
+is trimmed, and an empty secret counts as none."
   (let ((value (if (functionp key) (funcall key) key)))
-    (and (stringp value) (not (string-empty-p value)) value)))
+    (when (stringp value)
+      (let ((trimmed (string-trim value)))
+        (and (not (string-empty-p trimmed)) trimmed)))))
 
 (defun llm-native--require-key (provider key)
   "Return the secret of KEY, or signal `llm-provider-unconfigured' for PROVIDER."
@@ -127,17 +140,6 @@ implementation runs."
   "Return URL with a trailing slash."
   (if (string-suffix-p "/" url) url (concat url "/")))
 
-(defun llm-native--base (provider default)
-  "Return the base URL for PROVIDER: its override, else DEFAULT, ending in a slash."
-  (llm-native--slash
-   (or (cdr (cl-find-if (lambda (entry) (cl-typep provider (car entry)))
-                        llm-native-url-overrides))
-       default)))
-
-(defun llm-native--host-base (scheme host port default-host default-port)
-  "Return SCHEME://HOST:PORT/ with DEFAULT-HOST and DEFAULT-PORT for missing parts."
-  (format "%s://%s:%s/" (or scheme "http") (or host default-host) (or port default-port)))
-
 (defun llm-native--chat-model (provider)
   "Return PROVIDER's chat model name (the first one of an OpenRouter list)."
   (let ((model (cond ((llm-openai-p provider) (llm-openai-chat-model provider))
@@ -147,150 +149,238 @@ implementation runs."
                      ((llm-vertex-p provider) (llm-vertex-chat-model provider)))))
     (if (consp model) (car model) model)))
 
-(defun llm-native--vertex-region ()
-  "Return the Vertex region llm is configured for."
-  (if (boundp 'llm-vertex-gcloud-region) llm-vertex-gcloud-region "us-central1"))
-
-(defun llm-native--vertex-token (provider)
-  "Return a fresh gcloud access token for the Vertex PROVIDER.
-Runs llm's own request prelude when it exists, then `gcloud auth
-print-access-token' if the stored token is still missing or over an
-hour old.  Signals `llm-provider-error' when gcloud reports an error."
-  (when (fboundp 'llm-provider-request-prelude)
-    (llm-provider-request-prelude provider))
-  (let ((gentime (llm-vertex-key-gentime provider)))
-    (when (or (null (llm-native--key (llm-vertex-key provider)))
-              (null gentime)
-              (> (float-time (time-subtract nil gentime)) 3600))
-      (let ((output (with-temp-buffer
-                      (call-process (if (boundp 'llm-vertex-gcloud-binary)
-                                        llm-vertex-gcloud-binary
-                                      "gcloud")
-                                    nil t nil "auth" "print-access-token")
-                      (string-trim (buffer-string)))))
-        (when (string-match-p "ERROR" output)
-          (signal 'llm-provider-error (list (concat "gcloud: " output))))
-        (setf (llm-vertex-key provider) output
-              (llm-vertex-key-gentime provider) (current-time)))))
-  (llm-native--require-key provider (llm-vertex-key provider)))
-
-(defun llm-native--bearer (key)
-  "Return an Authorization header alist for KEY's secret, or nil without one."
-  (when-let ((secret (llm-native--key key)))
-    (list (cons "Authorization" (concat "Bearer " secret)))))
-
 (defun llm-native--model-capabilities (model)
   "Return the registry capabilities of the model named MODEL."
   (when-let ((entry (and (stringp model) (llm-models-match model))))
     (llm-model-capabilities entry)))
 
+(defun llm-native--dialect (provider)
+  "Return the wire dialect of PROVIDER's type, or nil when it is not served."
+  (cond ((llm-openai-compatible-p provider) "openai-chat")
+        ((llm-openai-p provider) "openai-responses")
+        ((llm-ollama-p provider) "ollama")
+        ((llm-claude-p provider) "anthropic")
+        ((or (llm-gemini-p provider) (llm-vertex-p provider)) "gemini")))
+
+(defun llm-native--provider-value (provider what function &rest args)
+  "Return FUNCTION applied to PROVIDER and ARGS, an llm method giving WHAT.
+An error outside llm's own tree (a nil slot in a URL, say) becomes
+`llm-provider-unconfigured' naming WHAT."
+  (condition-case err
+      (apply function provider args)
+    (error
+     (if (memq 'llm-error (get (car err) 'error-conditions))
+         (signal (car err) (cdr err))
+       (signal 'llm-provider-unconfigured
+               (list (format "Cannot build the %s of the %s provider: %s"
+                             what (llm-native--type-label provider)
+                             (error-message-string err))))))))
+
+(defun llm-native--redirect (provider url)
+  "Return URL with its base replaced from `llm-native-url-overrides'.
+PROVIDER's type picks the entry.  The base is the `url' slot of the
+OpenAI-compatible family when URL starts with it, else URL's
+SCHEME://HOST[:PORT]."
+  (let ((override (and llm-native-url-overrides
+                       (cdr (cl-find-if (lambda (entry) (cl-typep provider (car entry)))
+                                        llm-native-url-overrides)))))
+    (if (null override)
+        url
+      (let* ((slot (and (llm-openai-compatible-p provider)
+                        (llm-openai-compatible-url provider)))
+             (slot (and (stringp slot) (string-remove-suffix "/" slot)))
+             (end (cond ((and slot (not (string-empty-p slot)) (string-prefix-p slot url))
+                         (length slot))
+                        ((string-match "\\`[A-Za-z][-A-Za-z0-9+.]*://[^/?#]*" url)
+                         (match-end 0)))))
+        (if end
+            (concat (llm-native--slash override) (string-remove-prefix "/" (substring url end)))
+          url)))))
+
+(defun llm-native--clean-header-p (header)
+  "Return non-nil when HEADER can be sent as it is.
+That is a (NAME . VALUE) of strings whose value is printable ASCII
+without surrounding whitespace and not a bare \"Bearer\"."
+  (and (consp header) (stringp (car header))
+       (let ((value (cdr header)))
+         (and (stringp value)
+              (string-match-p "\\`[!-~]\\(?:[ -~]*[!-~]\\)?\\'" value)
+              (not (string-match-p "\\`Bearer\\'" value))))))
+
+(defun llm-native--clean-headers (headers)
+  "Return the alist HEADERS ready to send.
+Values are trimmed; nil or empty values, and a bare \"Bearer\" left
+by a missing key, are dropped, as llm-native never sends an empty
+credential.  The usual headers are returned as they are."
+  (if (cl-every #'llm-native--clean-header-p headers)
+      headers
+    (let ((result nil))
+      (dolist (header headers (nreverse result))
+        (when (and (consp header) (stringp (car header)))
+          (let ((value (cdr header)))
+            (when (numberp value) (setq value (number-to-string value)))
+            (when (stringp value)
+              (unless (multibyte-string-p value)
+                ;; llm encodes keys to UTF-8 bytes.
+                (setq value (decode-coding-string value 'utf-8)))
+              (setq value (string-trim value))
+              (when (string-match "\\`Bearer[ \t]*" value)
+                (setq value (and (< (match-end 0) (length value))
+                                 (concat "Bearer " (substring value (match-end 0))))))
+              (when (and value (not (string-empty-p value)))
+                (push (cons (car header) value) result)))))))))
+
+(defun llm-native--secrets (headers)
+  "Return the credentials among HEADERS, to be masked in messages."
+  (let ((case-fold-search t) (secrets nil))
+    (dolist (header headers secrets)
+      (when (string-match-p "auth\\|key\\|token\\|secret\\|cookie" (car header))
+        (let ((value (cdr header)))
+          (push (if (string-match "\\`\\(?:Bearer\\|Basic\\|Token\\) +" value)
+                    (substring value (match-end 0))
+                  value)
+                secrets))))))
+
+(defun llm-native--gemini-key-to-header (provider url headers)
+  "Move the Gemini PROVIDER's key out of URL into HEADERS.
+Return (URL . HEADERS).  llm sends the key in the query string; a
+header keeps it out of URLs shown in messages and logs."
+  (let ((from-url nil))
+    (when (string-match "\\([?&]\\)key=\\([^&#]*\\)\\(&?\\)" url)
+      (setq from-url (match-string 2 url)
+            url (concat (substring url 0 (match-beginning 0))
+                        (if (< (match-beginning 3) (match-end 3)) (match-string 1 url) "")
+                        (substring url (match-end 0)))))
+    (let ((secret (or (llm-native--key (llm-gemini-key provider))
+                      (and from-url (llm-native--key (url-unhex-string from-url))))))
+      (unless secret
+        (llm-native--require-key provider nil))
+      (cons url (append headers (list (cons "x-goog-api-key" secret)))))))
+
 (defun llm-native--endpoint (provider kind)
-  "Return (:dialect D :url U :headers H) for PROVIDER.
-KIND is `chat', `stream', `embed' or `batch-embed'.  Signals
-`llm-provider-unconfigured' when a required key is missing."
-  (let ((embed (memq kind '(embed batch-embed))))
-    (cond
-     ((llm-openai-compatible-p provider)
-      (let* ((key (llm-openai-key provider))
-             (url (llm-openai-compatible-url provider))
-             (chat-model (llm-native--chat-model provider))
-             (embedding-model (llm-openai-embedding-model provider)))
-        (list
-         :dialect "openai-chat"
-         :url
-         (cond
-          ((llm-github-p provider)
-           (concat (llm-native--base provider url)
-                   (if embed
-                       (format "openai/deployments/%s/embeddings?api-version=%s"
-                               embedding-model llm-native--azure-api-version)
-                     "chat/completions")))
-          ((llm-azure-p provider)
-           (concat (llm-native--base provider url)
-                   (format "openai/deployments/%s/%s?api-version=%s"
-                           (if embed embedding-model chat-model)
-                           (if embed "embeddings" "chat/completions")
-                           llm-native--azure-api-version)))
-          ((llm-gpt4all-p provider)
-           (concat (llm-native--base
-                    provider (llm-native--host-base
-                              nil (llm-gpt4all-host provider) (llm-gpt4all-port provider)
-                              "localhost" 4891))
-                   (if embed "v1/embeddings" "v1/chat/completions")))
-          ((llm-llamacpp-p provider)
-           (concat (llm-native--base
-                    provider (llm-native--host-base
-                              (llm-llamacpp-scheme provider) (llm-llamacpp-host provider)
-                              (llm-llamacpp-port provider) "localhost" 8080))
-                   (if embed "embedding" "chat/completions")))
-          (t (concat (llm-native--base provider (or url ""))
-                     (if embed "embeddings" "chat/completions"))))
-         :headers (if (llm-azure-p provider)
-                      (when-let ((secret (llm-native--key key)))
-                        (list (cons "api-key" secret)))
-                    (llm-native--bearer key)))))
-     ((llm-openai-p provider)
-      (let ((secret (llm-native--require-key provider (llm-openai-key provider))))
-        (list :dialect "openai-responses"
-              :url (concat (llm-native--base provider "https://api.openai.com/")
-                           (if embed "v1/embeddings" "v1/responses"))
-              :headers (list (cons "Authorization" (concat "Bearer " secret))))))
-     ((llm-ollama-p provider)
-      (list :dialect "ollama"
-            :url (concat (llm-native--base
-                          provider (llm-native--host-base
-                                    (llm-ollama-scheme provider) (llm-ollama-host provider)
-                                    (llm-ollama-port provider) "localhost" 11434))
-                         (if embed "api/embed" "api/chat"))
-            :headers (when (llm-ollama-authed-p provider)
-                       (llm-native--bearer (llm-ollama-authed-key provider)))))
-     ((llm-claude-p provider)
-      (let ((secret (llm-native--require-key provider (llm-claude-key provider))))
-        (list :dialect "anthropic"
-              :url (concat (llm-native--base provider "https://api.anthropic.com/")
-                           "v1/messages")
-              :headers (append
-                        (list (cons "x-api-key" secret)
-                              (cons "anthropic-version" "2023-06-01"))
-                        (when (memq 'json-response
-                                    (llm-native--model-capabilities
-                                     (llm-claude-chat-model provider)))
-                          (list (cons "anthropic-beta" "structured-outputs-2025-11-13")))))))
-     ((llm-gemini-p provider)
-      ;; The key travels in a header, not in the query string as llm does it, so
-      ;; it cannot leak through a URL in a message or a log.
-      (let ((secret (llm-native--require-key provider (llm-gemini-key provider)))
-            (model (if embed (llm-gemini-embedding-model provider)
-                     (llm-native--chat-model provider))))
-        (list :dialect "gemini"
-              :url (concat (llm-native--base
-                            provider "https://generativelanguage.googleapis.com/")
-                           (format "v1beta/models/%s:%s" model
-                                   (pcase kind
-                                     ('chat "generateContent")
-                                     ('stream "streamGenerateContent")
-                                     ('embed "embedContent")
-                                     (_ "batchEmbedContents"))))
-              :headers (list (cons "x-goog-api-key" secret)))))
-     ((llm-vertex-p provider)
-      (let ((token (llm-native--vertex-token provider))
-            (region (llm-native--vertex-region)))
-        (list :dialect "gemini"
-              :url (concat (llm-native--base
-                            provider (format "https://%s-aiplatform.googleapis.com/" region))
-                           (format "v1/projects/%s/locations/%s/publishers/google/models/%s:%s"
-                                   (llm-vertex-project provider) region
-                                   (if embed
-                                       (or (llm-vertex-embedding-model provider)
-                                           "textembedding-gecko")
-                                     (llm-native--chat-model provider))
-                                   (pcase kind
-                                     ('chat "generateContent")
-                                     ('stream "streamGenerateContent")
-                                     (_ "predict"))))
-              :headers (list (cons "Authorization" (concat "Bearer " token))))))
-     (t (signal 'llm-not-supported
-                (list (format "llm-native does not serve %s" (type-of provider))))))))
+  "Return (:dialect D :url U :headers H :secrets S) for PROVIDER.
+KIND is `chat', `stream', `embed', `batch-embed' or `models'.  Runs
+llm's request prelude (key checks, the Vertex token) first.  Signals
+`llm-provider-unconfigured' when a required key or the URL is
+missing, `llm-not-supported' for a type llm-native does not serve."
+  (let ((dialect (or (llm-native--dialect provider)
+                     (signal 'llm-not-supported
+                             (list (format "llm-native does not serve %s"
+                                           (type-of provider)))))))
+    (llm-provider-request-prelude provider)
+    (let ((url (pcase kind
+                 ('chat (llm-native--provider-value provider "chat URL" #'llm-provider-chat-url))
+                 ('stream (llm-native--provider-value provider "chat URL"
+                                                      #'llm-provider-chat-streaming-url))
+                 ('models (llm-native--models-url provider))
+                 (_ (llm-native--provider-value provider "embedding URL"
+                                                #'llm-provider-embedding-url
+                                                (eq kind 'batch-embed)))))
+          (headers (llm-native--clean-headers
+                    (llm-native--provider-value provider "headers" #'llm-provider-headers))))
+      (cond
+       ((llm-gemini-p provider)
+        (when (eq kind 'batch-embed)
+          ;; llm has no batch embeddings for Gemini; its endpoint is a sibling.
+          (setq url (string-replace ":embedContent" ":batchEmbedContents" url)))
+        (let ((moved (llm-native--gemini-key-to-header provider url headers)))
+          (setq url (car moved) headers (cdr moved))))
+       ((and (llm-openai-p provider) (not (llm-openai-compatible-p provider)))
+        (llm-native--require-key provider (llm-openai-key provider)))
+       ((llm-claude-p provider)
+        (llm-native--require-key provider (llm-claude-key provider)))
+       ;; gcloud printed nothing: no request without a token.
+       ((llm-vertex-p provider)
+        (llm-native--require-key provider (llm-vertex-key provider))))
+      (setq url (llm-native--redirect provider url))
+      (unless (and (stringp url) (string-match-p "\\`https?://[^/?#]" url))
+        (signal 'llm-provider-unconfigured
+                (list (format "The %s provider has no http(s) URL: %S"
+                              (llm-native--type-label provider) url))))
+      (list :dialect dialect :url url :headers headers
+            :secrets (llm-native--secrets headers)))))
+
+;;;; Model lists
+
+(defun llm-native--models-format (provider)
+  "Return (LIST-KEY . NAME-KEY) of PROVIDER's model list, nil if llm has none.
+The answer holds an array under LIST-KEY whose objects name a model
+under NAME-KEY."
+  (cond ((llm-openai-p provider) '(data . id))
+        ((llm-claude-p provider) '(data . id))
+        ((llm-gemini-p provider) '(models . name))
+        ((llm-ollama-p provider) '(models . name))))
+
+(defun llm-native--derive-url (url regexp replacement default)
+  "Return URL without its query, REGEXP replaced by REPLACEMENT; else DEFAULT.
+DEFAULT is used when REGEXP does not match."
+  (let ((bare (car (split-string url "[?#]"))))
+    (if (string-match regexp bare)
+        (replace-match replacement t t bare)
+      default)))
+
+(defun llm-native--models-url (provider)
+  "Return the URL listing PROVIDER's models, where llm lists them.
+The OpenAI family uses llm's `llm-openai--url'; the others are built
+from the chat URL, so a subclass's own server is asked, and match the
+constant URLs llm uses for llm's own types."
+  (cond
+   ((llm-openai-p provider)
+    (condition-case nil
+        (llm-openai--url provider "models")
+      ;; GPT4All and llama.cpp have no `url' slot: their server's OpenAI root.
+      (error (llm-native--derive-url
+              (llm-native--provider-value provider "chat URL" #'llm-provider-chat-url)
+              "chat/completions\\'" "models" nil))))
+   ((llm-claude-p provider)
+    (llm-native--derive-url
+     (llm-native--provider-value provider "chat URL" #'llm-provider-chat-url)
+     "messages\\'" "models" "https://api.anthropic.com/v1/models"))
+   ((llm-gemini-p provider)
+    (llm-native--derive-url
+     (llm-native--provider-value provider "chat URL" #'llm-provider-chat-url)
+     "/models/[^/]*\\'" "/models/" "https://generativelanguage.googleapis.com/v1beta/models/"))
+   ((llm-ollama-p provider)
+    (llm-native--derive-url
+     (llm-native--provider-value provider "chat URL" #'llm-provider-chat-url)
+     "/api/chat\\'" "/api/tags"
+     (format "%s://%s:%s/api/tags" (llm-ollama-scheme provider) (llm-ollama-host provider)
+             (llm-ollama-port provider))))))
+
+(defun llm-native--signal-llm-error (symbol message info)
+  "Signal the llm error for the engine error SYMBOL with MESSAGE and INFO.
+The provider's own error text in INFO's body is the message when there is one."
+  (signal (llm-native--llm-error-symbol symbol info)
+          (list (or (llm-native--body-error-text (plist-get info :body)) message))))
+
+(cl-defmethod llm-models ((provider (llm-native)))
+  "Return the names of the models PROVIDER's server lists, asked natively.
+Types llm lists no models for keep llm's own method."
+  (let ((format (llm-native--models-format provider)))
+    (if (null format)
+        (cl-call-next-method)
+      (let* ((endpoint (llm-native--endpoint provider 'models))
+             (response
+              (condition-case err
+                  (llm-native-request-sync
+                   :url (plist-get endpoint :url) :method "GET"
+                   :headers (plist-get endpoint :headers) :format 'json
+                   :connect-timeout (if (boundp 'llm-request-plz-connect-timeout)
+                                        llm-request-plz-connect-timeout
+                                      llm-native-connect-timeout)
+                   :timeout (if (boundp 'llm-request-plz-timeout)
+                                llm-request-plz-timeout
+                              llm-native-timeout))
+                (llm-native-error
+                 (llm-native--signal-llm-error (car err) (cadr err) (cddr err)))))
+             (object (car (plist-get response :records)))
+             (models (and (consp object) (alist-get (car format) object))))
+        (unless (vectorp models)
+          (signal 'llm-request-error
+                  (list (format "No model list in the answer of %s"
+                                (car (split-string (plist-get endpoint :url) "[?#]"))))))
+        (mapcar (lambda (model) (and (consp model) (alist-get (cdr format) model)))
+                models)))))
 
 ;;;; The canonical prompt
 
@@ -547,8 +637,14 @@ into a system interaction."
            (when options (cons 'options (nreverse options)))))))
 
 (defun llm-native--serialize (object)
-  "Return OBJECT serialized to a JSON string."
-  (let ((json (json-serialize object)))
+  "Return OBJECT serialized to a JSON string.
+A value JSON cannot carry signals `llm-invalid-argument'."
+  (let ((json (condition-case err
+                  (json-serialize object)
+                ((wrong-type-argument json-error)
+                 (signal 'llm-invalid-argument
+                         (list (format "Cannot send as JSON: %s"
+                                       (error-message-string err))))))))
     (if (multibyte-string-p json) json (decode-coding-string json 'utf-8))))
 
 ;;;; Results
@@ -693,6 +789,28 @@ ran, empty text are left out."
 
 ;;;; Chat entry points
 
+(defmacro llm-native--with-llm-errors (&rest body)
+  "Run BODY, turning llm-native's own errors into llm's.
+A request llm-native cannot build (`llm-native-invalid-spec') is
+`llm-invalid-argument'; any other `llm-native-error' (the module
+missing, say) is `llm-error'.  Clients' `llm-error' handlers see them."
+  (declare (indent 0) (debug t))
+  `(condition-case err
+       (progn ,@body)
+     (llm-native-invalid-spec
+      (signal 'llm-invalid-argument (list (error-message-string err))))
+     (llm-native-error
+      (signal 'llm-error (list (error-message-string err))))))
+
+(defun llm-native--chat-body (dialect canonical streaming)
+  "Return DIALECT's request body for the CANONICAL prompt JSON and STREAMING.
+What the provider's protocol cannot carry (a PDF to an
+OpenAI-compatible server, say) signals `llm-not-supported', as llm does."
+  (condition-case err
+      (llm-native--build-body dialect canonical streaming)
+    (llm-native-invalid-spec
+     (signal 'llm-not-supported (list (error-message-string err))))))
+
 (defun llm-native--start-chat (provider prompt streaming partial-callback
                                         response-callback error-callback multi-output)
   "Start a chat of PROVIDER on PROMPT and return the request handle.
@@ -701,38 +819,37 @@ RESPONSE-CALLBACK and ERROR-CALLBACK follow llm's contracts;
 MULTI-OUTPUT selects plist results."
   (let* ((endpoint (llm-native--endpoint provider (if streaming 'stream 'chat)))
          (dialect (plist-get endpoint :dialect))
-         (headers (plist-get endpoint :headers))
-         (canonical (llm-native--serialize
-                     (llm-native--canonical-prompt provider prompt dialect)))
+         (body (llm-native--with-llm-errors
+                 (llm-native--chat-body
+                  dialect
+                  (llm-native--serialize (llm-native--canonical-prompt provider prompt dialect))
+                  streaming)))
          (call (llm-native--make-call
                 :provider provider :prompt prompt :dialect dialect
                 :multi-output multi-output :buffer (current-buffer)
                 :partial-callback partial-callback :response-callback response-callback
                 :error-callback error-callback
-                :secrets (delq nil (mapcar (lambda (header)
-                                             (unless (member (car header) '("anthropic-version"
-                                                                           "anthropic-beta"))
-                                               (string-remove-prefix "Bearer " (cdr header))))
-                                           headers))))
-         (handle (llm-native--chat-start
-                  :url (plist-get endpoint :url)
-                  :headers headers
-                  :dialect dialect
-                  :prompt canonical
-                  :streaming streaming
-                  ;; llm's own timeout settings apply when the llm package set them.
-                  :connect-timeout (if (boundp 'llm-request-plz-connect-timeout)
-                                       llm-request-plz-connect-timeout
-                                     llm-native-connect-timeout)
-                  :timeout (if (boundp 'llm-request-plz-timeout)
-                               llm-request-plz-timeout
-                             llm-native-timeout)
-                  :on-progress (lambda (text reasoning)
-                                 (llm-native--on-progress call text reasoning))
-                  :on-done (lambda (result) (llm-native--on-done call result))
-                  :on-error (lambda (symbol message info)
-                              (llm-native--fail call (llm-native--llm-error-symbol symbol info)
-                                                message)))))
+                :secrets (plist-get endpoint :secrets)))
+         (handle (llm-native--with-llm-errors
+                   (llm-native--chat-start
+                    :url (plist-get endpoint :url)
+                    :headers (plist-get endpoint :headers)
+                    :dialect dialect
+                    :body body
+                    :streaming streaming
+                    ;; llm's own timeout settings apply when the llm package set them.
+                    :connect-timeout (if (boundp 'llm-request-plz-connect-timeout)
+                                         llm-request-plz-connect-timeout
+                                       llm-native-connect-timeout)
+                    :timeout (if (boundp 'llm-request-plz-timeout)
+                                 llm-request-plz-timeout
+                               llm-native-timeout)
+                    :on-progress (lambda (text reasoning)
+                                   (llm-native--on-progress call text reasoning))
+                    :on-done (lambda (result) (llm-native--on-done call result))
+                    :on-error (lambda (symbol message info)
+                                (llm-native--fail call (llm-native--llm-error-symbol symbol info)
+                                                  message))))))
     (setf (llm-native--call-handle call) handle)
     handle))
 
@@ -842,7 +959,8 @@ ERROR-CALLBACK gets an llm error symbol and a message."
          (buffer (current-buffer))
          (handle nil))
     (setq handle
-          (llm-native-request
+          (llm-native--with-llm-errors
+           (llm-native-request
            :method "POST"
            :url (plist-get endpoint :url)
            :headers (cons '("Content-Type" . "application/json") (plist-get endpoint :headers))
@@ -858,11 +976,13 @@ ERROR-CALLBACK gets an llm error symbol and a message."
                       (message (cond ((stringp err) err)
                                      ((consp err) (or (alist-get 'message err)
                                                       (format "%S" err)))))
+                      ;; An answer of another shape is an error, not a failed callback.
                       (vectors (and (null message)
-                                    (llm-native--embedding-vectors provider response))))
+                                    (ignore-errors
+                                      (llm-native--embedding-vectors provider response)))))
                  (llm-native--with-live-buffer buffer
                    (cond (message (funcall error-callback 'llm-request-error message))
-                         ((null vectors)
+                         ((not (and (consp vectors) (cl-every #'vectorp vectors)))
                           (funcall error-callback 'llm-request-error
                                    "No embedding in the provider's response"))
                          (t (funcall vector-callback (if batch vectors (car vectors)))))))))
@@ -872,7 +992,7 @@ ERROR-CALLBACK gets an llm error symbol and a message."
                (setq finished t)
                (llm-native--with-live-buffer buffer
                  (funcall error-callback (llm-native--llm-error-symbol symbol info)
-                          (or (llm-native--body-error-text (plist-get info :body)) message)))))))
+                          (or (llm-native--body-error-text (plist-get info :body)) message))))))))
     handle))
 
 (cl-defmethod llm-embedding ((provider (llm-native)) string)

@@ -214,7 +214,11 @@ callback runs more than once in total."
                   ((llm-tool-unknown-argument llm-tool-missing-argument)
                    (fail (car err) (if (stringp (cdr err)) (cdr err)
                                      (error-message-string err))))
-                  (error (fail (car err) (error-message-string err)))))))))))
+                  ;; A tool's own failure stays in llm's error tree.
+                  (error (fail (if (memq 'llm-error (get (car err) 'error-conditions))
+                                   (car err)
+                                 'llm-tool-call-error)
+                               (error-message-string err)))))))))))
 
 (provide 'llm-native-tools)
 

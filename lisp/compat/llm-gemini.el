@@ -39,10 +39,10 @@ Keys: :key, :chat-model, :embedding-model and the :default-chat-* keys."
 
 (defun llm-gemini--url (provider path)
   "Return the URL of PATH for PROVIDER, with its key in the query string."
-  (format "%s%s?key=%s" llm-gemini--url path
-          (url-hexify-string (or (llm-provider-utils-key-value
-                                  (llm-gemini-key provider))
-                                 ""))))
+  (let ((key (or (llm-provider-utils-key-value (llm-gemini-key provider)) "")))
+    (format "%s%s?key=%s" llm-gemini--url path
+            ;; Escaping is slow; a key of URL-safe characters needs none.
+            (if (string-match-p "\\`[-A-Za-z0-9_.~]*\\'" key) key (url-hexify-string key)))))
 
 (cl-defmethod llm-provider-request-prelude ((provider llm-gemini))
   "Check that PROVIDER has an API key."

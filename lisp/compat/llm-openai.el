@@ -112,21 +112,27 @@ Keys as for `make-llm-openai-compatible'; :url defaults to OpenRouter's."
   "Return the Authorization header of PROVIDER."
   (llm-provider-utils-bearer-headers (llm-openai-key provider)))
 
-(defconst llm-openai--url "https://api.openai.com/v1/"
-  "Base URL of the OpenAI API.")
+(cl-defgeneric llm-openai--url (provider command)
+  "Return the URL of COMMAND (\"responses\", \"models\", ...) for PROVIDER.
+As in llm, the chat, embedding and model list URLs of the OpenAI
+family are built by this generic, so a subclass can redirect them all.")
 
-(cl-defmethod llm-provider-chat-url ((_ llm-openai))
-  "Return the Responses API endpoint."
-  (concat llm-openai--url "responses"))
+(cl-defmethod llm-openai--url ((_ llm-openai) command)
+  "Return the OpenAI API URL of COMMAND."
+  (concat "https://api.openai.com/v1/" command))
 
-(cl-defmethod llm-provider-embedding-url ((_ llm-openai) &optional _batch)
-  "Return the embeddings endpoint."
-  (concat llm-openai--url "embeddings"))
+(cl-defmethod llm-provider-chat-url ((provider llm-openai))
+  "Return PROVIDER's Responses API endpoint."
+  (llm-openai--url provider "responses"))
+
+(cl-defmethod llm-provider-embedding-url ((provider llm-openai) &optional _batch)
+  "Return PROVIDER's embeddings endpoint."
+  (llm-openai--url provider "embeddings"))
 
 (cl-defmethod llm-models ((provider llm-openai))
   "Return the list of model names available from PROVIDER."
   (llm-provider-request-prelude provider)
-  (llm-provider-utils-model-names (concat llm-openai--url "models")
+  (llm-provider-utils-model-names (llm-openai--url provider "models")
                                   (llm-provider-headers provider) 'data 'id))
 
 (cl-defgeneric llm-provider-merge-non-standard-params (provider non-standard-params
@@ -171,18 +177,17 @@ The default puts them at the top level of the body."
   "A compatible server may need no key, so there is nothing to check."
   nil)
 
+(cl-defmethod llm-openai--url ((provider llm-openai-compatible) command)
+  "Return the URL of COMMAND under PROVIDER's `url'."
+  (concat (llm-openai--base-url provider) command))
+
 (cl-defmethod llm-provider-chat-url ((provider llm-openai-compatible))
   "Return PROVIDER's Chat Completions endpoint."
-  (concat (llm-openai--base-url provider) "chat/completions"))
-
-(cl-defmethod llm-provider-embedding-url ((provider llm-openai-compatible)
-                                          &optional _batch)
-  "Return PROVIDER's embeddings endpoint."
-  (concat (llm-openai--base-url provider) "embeddings"))
+  (llm-openai--url provider "chat/completions"))
 
 (cl-defmethod llm-models ((provider llm-openai-compatible))
   "Return the list of model names available from PROVIDER."
-  (llm-provider-utils-model-names (concat (llm-openai--base-url provider) "models")
+  (llm-provider-utils-model-names (llm-openai--url provider "models")
                                   (llm-provider-headers provider) 'data 'id))
 
 ;;;; llm-openrouter

@@ -495,7 +495,7 @@ Keys: :partials (in order), :result, :error, :buffers (callback buffers)."
             (should-not (llm-native-handle-p result))
             (when (processp result) (delete-process result)))))
     (llm-native-mode 1))
-  (should (eq (llm-native--dispatch-tag (make-llm-ollama :chat-model "m")) 'llm-native)))
+  (should (llm-native--dispatch-tag (make-llm-ollama :chat-model "m"))))
 
 (ert-deftest llm-native-llm-sync-chat-quit-cancels ()
   "\\[keyboard-quit] during a synchronous `llm-chat' quits and cancels the transfer."
