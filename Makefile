@@ -7,7 +7,10 @@ EMACS      ?= emacs
 JOBS       ?= 2
 CMAKE_ARGS ?=
 
-ERT = $(EMACS) -Q --batch --module-assertions -L . -L lisp -L tests/lisp -l ert
+# The package's Lisp is at the top level; the llm stand-in (tests/llm-stand-in, llm-native's
+# own implementation of the llm API) is appended to load-path, so a real llm ahead of it wins.
+STAND_IN = -L :$(CURDIR)/tests/llm-stand-in
+ERT = $(EMACS) -Q --batch --module-assertions -L . -L tests/lisp $(STAND_IN) -l ert
 
 .PHONY: all module deps deps-build configure test test-core test-lisp demo bench check \
         asan tsan fuzz clean
@@ -44,26 +47,27 @@ demo: deps-build module
 	@sh tests/demo/run-demo.sh
 
 # Benchmarks run llm-native byte-compiled, as a package install would: a copy of the
-# Lisp compiled in $(BUILD)/elc (against llm-native's own llm API), with the module.
+# Lisp compiled in $(BUILD)/elc (against the llm stand-in, compiled too), with the module.
 # With LLM_NATIVE_BENCH_INCUMBENT=DIR:DIR:... (the real llm package and its dependencies:
 # llm, plz, plz-media-type, plz-event-source, compat), the driver also measures the incumbent,
 # llm's own plz path, in the same Emacs: those directories' .el files (tests left out) are
 # byte-compiled in copies under $(BUILD)/incumbent-elc, llm-native's Lisp is compiled again there
-# against the real llm (no lisp/compat), and all of them go on load-path ahead of llm-native.
+# against the real llm (no stand-in), and all of them go on load-path ahead of llm-native.
 BENCH_INCUMBENT_DIRS = $(patsubst %/,%,$(subst :, ,$(LLM_NATIVE_BENCH_INCUMBENT)))
 BENCH_INCUMBENT_ELC  = $(BUILD)/incumbent-elc
 BENCH_INCUMBENT_LOAD = $(foreach dir,$(BENCH_INCUMBENT_DIRS),-L $(BENCH_INCUMBENT_ELC)/$(notdir $(dir))) \
-                       -L $(BENCH_INCUMBENT_ELC)/llm-native -L $(BENCH_INCUMBENT_ELC)/llm-native/lisp
+                       -L $(BENCH_INCUMBENT_ELC)/llm-native
 
 bench: deps module
 	cmake --build $(BUILD) --target core_bench -j $(JOBS)
 	rm -rf $(BUILD)/elc && mkdir -p $(BUILD)/elc
-	cp -rp llm-native.el lisp $(BUILD)/elc/
+	cp -p $(PACKAGE_LISP) $(BUILD)/elc/
+	cp -rp tests/llm-stand-in $(BUILD)/elc/
 	ln -sf $(CURDIR)/llm-native-module.so $(BUILD)/elc/
-	cd $(BUILD)/elc && $(EMACS) -Q --batch -L . -L lisp -L lisp/compat \
-	  -f batch-byte-compile llm-native.el lisp/*.el lisp/compat/*.el
+	cd $(BUILD)/elc && $(EMACS) -Q --batch -L . -L :llm-stand-in \
+	  -f batch-byte-compile $(PACKAGE_LISP) llm-stand-in/*.el
 ifeq ($(strip $(LLM_NATIVE_BENCH_INCUMBENT)),)
-	$(EMACS) -Q --batch -L $(BUILD)/elc -L $(BUILD)/elc/lisp -L tests/lisp -L tests/bench \
+	$(EMACS) -Q --batch -L $(BUILD)/elc -L :$(BUILD)/elc/llm-stand-in -L tests/lisp -L tests/bench \
 	  -l llm-native-bench -f llm-native-bench-main
 else
 	rm -rf $(BENCH_INCUMBENT_ELC) && mkdir -p $(BENCH_INCUMBENT_ELC)/llm-native
@@ -73,12 +77,11 @@ else
 	    case $$file in *-test.el|*-tests.el) ;; *) cp -p $$file $$copy/ || exit 1 ;; esac; \
 	  done; \
 	done
-	cp -rp llm-native.el lisp $(BENCH_INCUMBENT_ELC)/llm-native/
-	rm -rf $(BENCH_INCUMBENT_ELC)/llm-native/lisp/compat
+	cp -p $(PACKAGE_LISP) $(BENCH_INCUMBENT_ELC)/llm-native/
 	ln -sf $(CURDIR)/llm-native-module.so $(BENCH_INCUMBENT_ELC)/llm-native/
 	$(EMACS) -Q --batch $(BENCH_INCUMBENT_LOAD) -f batch-byte-compile \
 	  $(foreach dir,$(BENCH_INCUMBENT_DIRS),$(BENCH_INCUMBENT_ELC)/$(notdir $(dir))/*.el) \
-	  $(BENCH_INCUMBENT_ELC)/llm-native/*.el $(BENCH_INCUMBENT_ELC)/llm-native/lisp/*.el \
+	  $(BENCH_INCUMBENT_ELC)/llm-native/*.el \
 	  >$(BENCH_INCUMBENT_ELC)/compile.log 2>&1 \
 	  || { cat $(BENCH_INCUMBENT_ELC)/compile.log; exit 1; }
 	$(EMACS) -Q --batch $(BENCH_INCUMBENT_LOAD) -L tests/lisp -L tests/bench \

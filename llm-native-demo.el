@@ -18,6 +18,11 @@
 ;; stopped after it.  LLM_NATIVE_DEMO_MODEL picks the model;
 ;; LLM_NATIVE_DEMO_PACE_MS the fake server's delay between tokens.
 ;;
+;; The demo talks through the llm API, so it needs the `llm' package (GNU
+;; ELPA); `make demo' in a checkout loads the project's llm stand-in
+;; instead (tests/llm-stand-in).  The fake provider server is only in a
+;; checkout: an installed package needs one of the variables above.
+;;
 ;; Three ways in:
 ;; - M-x llm-native-demo: the answer streams into the buffer
 ;;   "*llm-native demo*"; q quits it.
@@ -36,10 +41,27 @@
 
 (defvar llm-warn-on-nonfree)
 
+;; The llm API, loaded by `llm-native-demo--require-llm' when the demo runs.
+(declare-function llm-chat-streaming "ext:llm")
+(declare-function llm-make-chat-prompt "ext:llm")
+(declare-function llm-cancel-request "ext:llm")
+(declare-function make-llm-openai "ext:llm-openai")
+(declare-function make-llm-openai-compatible "ext:llm-openai")
+(declare-function llm-openai-chat-model "ext:llm-openai")
+(declare-function make-llm-claude "ext:llm-claude")
+(declare-function llm-claude-chat-model "ext:llm-claude")
+(declare-function make-llm-gemini "ext:llm-gemini")
+(declare-function llm-gemini-chat-model "ext:llm-gemini")
+(declare-function make-llm-ollama "ext:llm-ollama")
+
+(defun llm-native-demo--require-llm ()
+  "Load the llm package and llm-native's integration, or say what is missing."
+  (unless (require 'llm nil t)
+    (error "The demo needs the llm package (from GNU ELPA); in a checkout, `make demo' runs without it"))
+  (require 'llm-native-llm))
+
 (defconst llm-native-demo--directory
-  (file-name-directory
-   (directory-file-name
-    (file-name-directory (or load-file-name buffer-file-name default-directory))))
+  (file-name-directory (or load-file-name buffer-file-name default-directory))
   "The llm-native repository root (the directory holding llm-native.el).")
 
 (defconst llm-native-demo-prompt
@@ -191,7 +213,7 @@ It exits with this Emacs (its stdin is a pipe from it) and after ten minutes."
          (buffer (generate-new-buffer " *llm-native-demo-server*"))
          (port nil))
     (unless (file-exists-p script)
-      (error "The fake provider server %s is missing" script))
+      (error "The fake provider server is only in a checkout of llm-native; set one of OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY or OLLAMA_HOST"))
     (setq llm-native-demo--server
           (make-process :name "llm-native-demo-server" :buffer buffer :noquery t
                         :connection-type 'pipe
@@ -299,6 +321,7 @@ Reads /proc/self/task/PID/stat, where the main thread's id is the PID."
 ON-DELTA is called with each new piece of the answer; ON-FINISH with
 the run once it ended (its `failure' slot holds the error message, if
 any).  Signals an error when the chat cannot start."
+  (llm-native-demo--require-llm)
   (setq llm-warn-on-nonfree nil)
   (let ((llm-native-module-auto-compile
          (if (eq llm-native-module-auto-compile 'ask) 'never llm-native-module-auto-compile)))

@@ -33,9 +33,7 @@
   :type '(choice (const nil) directory))
 
 (defvar llm-native--root
-  (file-name-directory
-   (directory-file-name
-    (file-name-directory (or load-file-name buffer-file-name default-directory))))
+  (file-name-directory (or load-file-name buffer-file-name default-directory))
   "Root directory of llm-native, holding llm-native.el and CMakeLists.txt.")
 
 (declare-function llm-native--mod-version "ext:llm-native-module")
