@@ -25,19 +25,36 @@
 
 (require 'cl-lib)
 (require 'subr-x)
-(require 'llm)
-(require 'llm-provider-utils)
-(require 'llm-models)
-(require 'llm-openai)
-(require 'llm-azure)
-(require 'llm-github)
-(require 'llm-deepseek)
-(require 'llm-gpt4all)
-(require 'llm-llamacpp)
-(require 'llm-ollama)
-(require 'llm-claude)
-(require 'llm-vertex)
-(require 'llm-gemini)
+
+;; llm-native does not depend on llm: llm-native.el loads this file once llm
+;; is loaded.  package.el compiles it when llm-native is installed, perhaps
+;; where llm is not, so at compile time llm is used only when present; then
+;; the llm struct slots this file sets get setters that look the slot up at
+;; run time (with llm present, the compiler inlines llm's own accessors).
+(eval-and-compile
+  (defconst llm-native--llm-features
+    '(llm llm-provider-utils llm-models llm-openai llm-azure llm-github llm-deepseek
+          llm-gpt4all llm-llamacpp llm-ollama llm-claude llm-vertex llm-gemini)
+    "The files of the llm package this integration uses."))
+(eval-when-compile
+  (if (require 'llm nil t)
+      (mapc #'require llm-native--llm-features)
+    (pcase-dolist (`(,accessor ,type ,slot)
+                   '((llm-vertex-key llm-vertex key)
+                     (llm-vertex-key-gentime llm-vertex key-gentime)
+                     (llm-chat-prompt-temperature llm-chat-prompt temperature)
+                     (llm-chat-prompt-max-tokens llm-chat-prompt max-tokens)
+                     (llm-chat-prompt-non-standard-params llm-chat-prompt non-standard-params)
+                     (llm-chat-prompt-context llm-chat-prompt context)
+                     (llm-chat-prompt-examples llm-chat-prompt examples)
+                     (llm-chat-prompt-interactions llm-chat-prompt interactions)
+                     (llm-chat-prompt-interaction-content llm-chat-prompt-interaction content)))
+      (function-put accessor 'gv-expander
+                    (lambda (do object)
+                      (gv-letplace (getter setter)
+                          `(aref ,object (cl-struct-slot-offset ',type ',slot))
+                        (funcall do getter setter)))))))
+(mapc #'require llm-native--llm-features)
 (require 'llm-native-runtime)
 (require 'llm-native-tools)
 

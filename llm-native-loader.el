@@ -94,5 +94,5 @@ Signals `llm-native-module-error' or `llm-native-version-mismatch'."
               (list (format "The llm-native module is version %s but the Lisp is %s; rebuild it (M-x llm-native-module-compile) and restart Emacs"
                             version llm-native-version))))))
 
-(provide (quote llm-native-loader))
+(provide 'llm-native-loader)
 ;;; llm-native-loader.el ends here

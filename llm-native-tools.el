@@ -17,8 +17,8 @@
 ;;; Code:
 
 (require 'cl-lib)
-(require 'llm)
-(require 'llm-provider-utils)
+;; llm-native-llm.el loads llm before this file; it compiles with or without llm.
+(eval-when-compile (require 'llm-provider-utils nil t))
 
 (defun llm-native--json-key (key)
   "Return KEY (a keyword, symbol or string) as a symbol usable as a JSON key."

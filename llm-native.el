@@ -1,4 +1,4 @@
-;;; llm-native.el --- Native streaming HTTP engine for Emacs and the llm package  -*- lexical-binding: t; -*-
+;;; llm-native.el --- Native streaming HTTP engine, and a fast backend for llm  -*- lexical-binding: t; -*-
 
 ;; Copyright (C) 2026 llm-native developers
 
@@ -53,36 +53,43 @@
 (autoload 'llm-native-module-compile "llm-native-loader"
   "Build the llm-native module with CMake." t)
 
-(defvar llm-native--llm-attached nil
-  "Non-nil once the llm integration is loaded.")
+(declare-function llm-native-mode "llm-native-llm" (&optional arg))
 
-(defvar llm-native--llm-deferred nil
-  "Non-nil while attaching waits for a load in progress to finish.")
+(defun llm-native--llm-loading-p (&optional loaded)
+  "Return non-nil while a file of llm (or of llm-native's integration) loads.
+LOADED, a file that has just been loaded, does not count."
+  (catch 'loading
+    (mapbacktrace
+     (lambda (_evald function args _flags)
+       (let ((name (pcase function
+                     ('require (and (symbolp (car args)) (symbol-name (car args))))
+                     ('load (and (stringp (car args)) (file-name-base (car args)))))))
+         (when (and name (string-prefix-p "llm" name)
+                    (not (member name (list "llm-native"
+                                            (and loaded (file-name-base loaded))))))
+           (throw 'loading t)))))
+    nil))
 
-(defun llm-native--attach-llm (&rest _)
+(defun llm-native--attach-llm (&optional loaded)
   "Load llm-native's llm integration and turn `llm-native-mode' on.
-Runs once `llm' is loaded.  When that happens in the middle of
-loading one of llm's provider files, which the integration also
-requires, attaching waits until that file is loaded."
-  (when (and (featurep 'llm) (not llm-native--llm-attached))
+Runs from `after-load-functions' (LOADED is the file just loaded)
+until `llm' is loaded.  While a file of llm is still loading,
+attaching waits: the integration requires llm's files, and requiring
+one that is loading would load it a second time."
+  (when (and (featurep 'llm) (not (llm-native--llm-loading-p loaded)))
+    (remove-hook 'after-load-functions #'llm-native--attach-llm)
     (condition-case err
         (progn
           (require 'llm-native-llm)
-          (setq llm-native--llm-attached t)
-          (remove-hook 'after-load-functions #'llm-native--attach-llm)
           (llm-native-mode 1))
       (error
-       (if (string-match-p "\\`Recursive .require" (error-message-string err))
-           (add-hook 'after-load-functions #'llm-native--attach-llm)
-         (remove-hook 'after-load-functions #'llm-native--attach-llm)
-         (display-warning 'llm-native
-                          (format "The llm integration failed to load: %s"
-                                  (error-message-string err))
-                          :error))))))
+       (display-warning 'llm-native
+                        (format "The llm integration failed to load: %s"
+                                (error-message-string err))
+                        :error)))))
 
-(declare-function llm-native-mode "llm-native-llm" (&optional arg))
-
-(with-eval-after-load 'llm (llm-native--attach-llm))
+(add-hook 'after-load-functions #'llm-native--attach-llm)
+(llm-native--attach-llm)
 
 (provide 'llm-native)
 ;;; llm-native.el ends here
