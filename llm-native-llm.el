@@ -28,17 +28,23 @@
 
 ;; llm-native does not depend on llm: llm-native.el loads this file once llm
 ;; is loaded.  package.el compiles it when llm-native is installed, perhaps
-;; where llm is not, so at compile time llm is used only when present; then
-;; the llm struct slots this file sets get setters that look the slot up at
-;; run time (with llm present, the compiler inlines llm's own accessors).
+;; where llm is not; then the requires below may fail at compile time, and
+;; the llm struct slots this file sets get setters that find the slot at run
+;; time (with llm present, the compiler inlines llm's own accessors).
+(unless (featurep 'llm) (require 'llm))
 (eval-and-compile
   (defconst llm-native--llm-features
     '(llm llm-provider-utils llm-models llm-openai llm-azure llm-github llm-deepseek
           llm-gpt4all llm-llamacpp llm-ollama llm-claude llm-vertex llm-gemini)
-    "The files of the llm package this integration uses."))
+    "The files of the llm package this integration uses.")
+  (defmacro llm-native--require-llm ()
+    "Require `llm-native--llm-features'; without llm, only try (at compile time)."
+    (let ((try (not (require 'llm nil t))))
+      `(progn ,@(mapcar (lambda (feature) `(require ',feature nil ,try))
+                        llm-native--llm-features)))))
+(llm-native--require-llm)
 (eval-when-compile
-  (if (require 'llm nil t)
-      (mapc #'require llm-native--llm-features)
+  (unless (featurep 'llm)
     (pcase-dolist (`(,accessor ,type ,slot)
                    '((llm-vertex-key llm-vertex key)
                      (llm-vertex-key-gentime llm-vertex key-gentime)
@@ -54,7 +60,6 @@
                       (gv-letplace (getter setter)
                           `(aref ,object (cl-struct-slot-offset ',type ',slot))
                         (funcall do getter setter)))))))
-(mapc #'require llm-native--llm-features)
 (require 'llm-native-runtime)
 (require 'llm-native-tools)
 

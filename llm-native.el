@@ -56,7 +56,7 @@
 (declare-function llm-native-mode "llm-native-llm" (&optional arg))
 
 (defun llm-native--llm-loading-p (&optional loaded)
-  "Return non-nil while a file of llm (or of llm-native's integration) loads.
+  "Return non-nil while a file of llm or of llm-native's integration is loading.
 LOADED, a file that has just been loaded, does not count."
   (catch 'loading
     (mapbacktrace
