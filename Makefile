@@ -6,6 +6,13 @@ BUILD_TYPE ?= RelWithDebInfo
 EMACS      ?= emacs
 JOBS       ?= 2
 CMAKE_ARGS ?=
+# Compiler warnings are errors in every build made here (CI runs `make test'); WERROR=OFF
+# lets a newer compiler's new warnings through.  The Emacs-side build does not set it.
+WERROR     ?= ON
+
+# The Lisp files the package ships (scripts/make-package.sh and tests/package/lint.sh
+# take the same set).
+PACKAGE_LISP = $(filter-out %-pkg.el %-autoloads.el,$(wildcard llm-native*.el))
 
 # The package's Lisp is at the top level; the llm stand-in (tests/llm-stand-in, llm-native's
 # own implementation of the llm API) is appended to load-path, so a real llm ahead of it wins.
@@ -13,7 +20,7 @@ STAND_IN = -L :$(CURDIR)/tests/llm-stand-in
 ERT = $(EMACS) -Q --batch --module-assertions -L . -L tests/lisp $(STAND_IN) -l ert
 
 .PHONY: all module deps deps-build configure test test-core test-lisp demo bench check \
-        asan tsan fuzz clean
+        package asan tsan fuzz clean
 
 all: module
 
@@ -25,7 +32,8 @@ deps-build:
 
 # Always re-run: cheap, and it finds what `make deps' installed since the last run.
 configure:
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DEMACS=$(EMACS) $(CMAKE_ARGS) >/dev/null
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DEMACS=$(EMACS) \
+	  -DLLM_NATIVE_TESTS=ON -DLLM_NATIVE_WERROR=$(WERROR) $(CMAKE_ARGS) >/dev/null
 
 module: deps-build configure
 	cmake --build $(BUILD) --target llm-native-module -j $(JOBS)
@@ -88,14 +96,14 @@ else
 	  -l llm-native-bench -f llm-native-bench-main
 endif
 
-# Byte-compile with warnings as errors, and checkdoc.
-check: module
-	$(EMACS) -Q --batch -L . -L lisp -L lisp/compat \
-	  --eval '(setq byte-compile-error-on-warn t)' \
-	  -f batch-byte-compile llm-native.el lisp/*.el lisp/compat/*.el
-	$(EMACS) -Q --batch -L . -L lisp -L lisp/compat \
-	  --eval '(dolist (f (append (list "llm-native.el") (directory-files "lisp" t "\\.el$$"))) (checkdoc-file f))'
-	rm -f llm-native.elc lisp/*.elc lisp/compat/*.elc
+# The Lisp gates on every shipped file (tests/package/lint.sh, also the ctest test `lint'):
+# byte-compile with warnings as errors, byte-compile without llm, checkdoc, package-lint.
+check: deps
+	sh tests/package/lint.sh $(EMACS)
+
+# dist/llm-native-VERSION.tar for package-install-file (see README.md, Installing).
+package:
+	sh scripts/make-package.sh $(EMACS)
 
 # AddressSanitizer+UBSan: the core's tests, then the ERT suites with a sanitized module
 # (written to build-asan/module) and the sanitizer runtimes preloaded into Emacs only.

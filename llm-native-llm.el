@@ -45,6 +45,8 @@
 (llm-native--require-llm)
 (eval-when-compile
   (unless (featurep 'llm)
+    ;; Nothing of llm is known: warnings about it would only be noise.
+    (setq byte-compile-warnings '(not unresolved))
     (pcase-dolist (`(,accessor ,type ,slot)
                    '((llm-vertex-key llm-vertex key)
                      (llm-vertex-key-gentime llm-vertex key-gentime)

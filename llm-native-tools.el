@@ -18,7 +18,9 @@
 
 (require 'cl-lib)
 ;; llm-native-llm.el loads llm before this file; it compiles with or without llm.
-(eval-when-compile (require 'llm-provider-utils nil t))
+(eval-when-compile
+  (unless (require 'llm-provider-utils nil t)
+    (setq byte-compile-warnings '(not unresolved))))
 
 (defun llm-native--json-key (key)
   "Return KEY (a keyword, symbol or string) as a symbol usable as a JSON key."
