@@ -13,7 +13,11 @@
 
 (define-error 'llm-native-error "llm-native error")
 
-(define-error 'llm-native-module-error "llm-native module error" 'llm-native-error)
+;; A module that is missing, fails to build or load, or has another version is a
+;; file error, as `load' and `module-load' report theirs; Emacs then shows the
+;; message as written instead of quoted after this error's own text.
+(define-error 'llm-native-module-error "llm-native module error"
+  '(llm-native-error file-error))
 (define-error 'llm-native-version-mismatch "llm-native module version mismatch"
   'llm-native-module-error)
 (define-error 'llm-native-closed "llm-native runtime is closed" 'llm-native-error)

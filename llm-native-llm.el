@@ -358,7 +358,8 @@ The layout is llm's: the context and a newline, then the prelude (or
                                  examples "\n"))))))
 
 (defun llm-native--merge-defaults (provider prompt)
-  "Merge PROVIDER's default chat settings into PROMPT (llm-api.md 3.6)."
+  "Merge PROVIDER's default chat settings into PROMPT.
+As llm does (doc/providers.md, Conversation state)."
   (when (llm-standard-chat-provider-p provider)
     (unless (llm-chat-prompt-temperature prompt)
       (setf (llm-chat-prompt-temperature prompt)
@@ -467,7 +468,8 @@ or N >= 5 and M >= 2."
 
 (defun llm-native--gemini-thinking (model reasoning)
   "Return the gemini_thinking option for MODEL and REASONING, or nil.
-Follows llm-api.md 8.10: registry models with `reasoning' only."
+As llm does (doc/providers.md, Gemini and Vertex): registry models
+with `reasoning' only."
   (let* ((entry (and (stringp model) (llm-models-match model)))
          (symbol (and entry (llm-model-symbol entry))))
     (when (and entry (memq 'reasoning (llm-model-capabilities entry)))
@@ -499,9 +501,9 @@ Follows llm-api.md 8.10: registry models with `reasoning' only."
 
 (defun llm-native--canonical-prompt (provider prompt dialect)
   "Return the canonical prompt alist of PROMPT for PROVIDER speaking DIALECT.
-Mutates PROMPT as llm does (llm-api.md 3.6): provider defaults are
-merged in and, for system-role dialects, context and examples move
-into a system interaction."
+Mutates PROMPT as llm does (doc/providers.md, Conversation state):
+provider defaults are merged in and, for system-role dialects, context
+and examples move into a system interaction."
   (llm-native--merge-defaults provider prompt)
   (when (llm-native--system-role-p dialect)
     (llm-native--move-context-to-system provider prompt))

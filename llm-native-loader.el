@@ -20,7 +20,10 @@
 (defgroup llm-native nil
   "Native streaming engine for the llm package."
   :group 'comm
-  :prefix "llm-native-")
+  :prefix "llm-native-"
+  :link '(url-link :tag "Home page" "https://github.com/llm-native/llm-native")
+  :link '(emacs-commentary-link :tag "Commentary" "llm-native")
+  :link '(url-link :tag "The llm package (GNU ELPA)" "https://elpa.gnu.org/packages/llm.html"))
 
 (defcustom llm-native-module-auto-compile 'ask
   "What to do when the llm-native module is missing.

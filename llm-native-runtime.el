@@ -82,7 +82,9 @@ local models can take minutes to load, hence the high default."
   (or llm-native--runtime
       (progn
         (llm-native--ensure-module)
-        (let ((pipe (make-pipe-process :name "llm-native" :buffer nil :noquery t
+        (let ((pipe (make-pipe-process :name "llm-native" :noquery t
+                                       ;; A buffer is made anyway; a leading space hides it.
+                                       :buffer (get-buffer-create " *llm-native pipe*")
                                        :coding 'binary
                                        :filter #'llm-native--filter
                                        :sentinel #'llm-native--sentinel)))

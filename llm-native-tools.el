@@ -4,11 +4,11 @@
 
 ;;; Commentary:
 
-;; Two halves of `llm' tool use (llm-api.md section 5) that do not depend on
+;; Two halves of `llm' tool use (doc/providers.md, Tool use) that do not depend on
 ;; any provider:
 ;;
 ;; - turning `llm-tool' argument specs into JSON Schema for the canonical
-;;   prompt (module/core/PROMPT.md), and Lisp values into values that
+;;   prompt (doc/PROMPT.md), and Lisp values into values that
 ;;   `json-serialize' accepts;
 ;; - running the tool calls a model asked for: look-up by name, argument
 ;;   binding in spec order, sync and async tools, the llm error symbols, and

@@ -14,7 +14,7 @@
 ;; generic functions, logging and non-free warnings).  It is used only when
 ;; the real `llm' package from GNU ELPA is not installed: llm-native.el puts
 ;; this folder on `load-path' only when `locate-library' cannot find `llm'.
-;; It was written from the API contract in docs/llm-api.md; it shares no code
+;; It was written from llm's documented API contract; it shares no code
 ;; with the `llm' package.
 ;;
 ;; Deliberate choices where the contract leaves room:
