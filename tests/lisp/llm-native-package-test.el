@@ -38,16 +38,24 @@
   "Require FEATURES in order in a new Emacs; return (MODE ONCE LLM-NATIVE-LLM).
 MODE is `llm-native-mode', ONCE is non-nil when no file was loaded
 twice, LLM-NATIVE-LLM is non-nil when the integration is loaded."
-  (car (read-from-string
-        (llm-native-package-test--emacs
+  (let ((output
+         (llm-native-package-test--emacs
+         ;; No native compilation in the background (Emacs 30): it is slow and irrelevant.
+         '(setq native-comp-jit-compilation nil)
          '(defvar llm-native-package-test--loads nil)
          '(add-hook 'after-load-functions
                     (lambda (file) (push (file-name-base file) llm-native-package-test--loads)))
          `(dolist (feature ',features) (require feature))
-         '(prin1 (list (bound-and-true-p llm-native-mode)
-                       (equal llm-native-package-test--loads
-                              (delete-dups (copy-sequence llm-native-package-test--loads)))
-                       (featurep 'llm-native-llm)))))))
+         '(princ (format "\nRESULT %S\n"
+                         (list (bound-and-true-p llm-native-mode)
+                               (equal llm-native-package-test--loads
+                                      (delete-dups
+                                       (copy-sequence llm-native-package-test--loads)))
+                               (featurep 'llm-native-llm)))))))
+    ;; Emacs may print other lines (e.g. "Loading ...") to the same output.
+    (if (string-match "^RESULT \\(.*\\)$" output)
+        (car (read-from-string (match-string 1 output)))
+      (ert-fail (format "No result in: %s" output)))))
 
 (ert-deftest llm-native-package-without-llm ()
   "Without llm, llm-native loads the engine and leaves the integration out."
