@@ -33,9 +33,14 @@ cp tests/llm-stand-in/*.el "$work/with/llm-stand-in/"
 cp $shipped "$work/without/"
 (cd "$work/without" && $EMACS -Q --batch -L . -f batch-byte-compile $shipped) \
   >"$work/nollm.log" 2>&1 || { cat "$work/nollm.log" >&2; fail "byte-compile without llm failed"; }
-if grep -q -e 'Error:' -e '(setf ' "$work/nollm.log"; then
-  grep -B2 -A2 -e 'Error:' -e '(setf ' "$work/nollm.log" >&2
-  fail "byte-compile without llm: errors or missing setf functions"
+if grep -q -e 'Error:' "$work/nollm.log"; then
+  grep -B2 -A2 -e 'Error:' "$work/nollm.log" >&2
+  fail "byte-compile without llm: errors"
+fi
+# A setf on a struct slot the compiler did not know compiles into a call of the
+# function (setf ACCESSOR), which does not exist: llm-native-llm.el lists the slots.
+if grep -a -o '\\(setf\\ [^ ]*' "$work"/without/*.elc; then
+  fail "byte-compile without llm: setf of unknown places (above)"
 fi
 
 # 3. checkdoc prints its complaints as warnings; any output is a complaint.
