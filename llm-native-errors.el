@@ -1,6 +1,6 @@
 ;;; llm-native-errors.el --- Error symbols of llm-native  -*- lexical-binding: t; -*-
 
-;; Copyright (C) 2026 The llm-native authors
+;; Copyright (C) 2026 llm-native developers
 ;; SPDX-License-Identifier: GPL-3.0-or-later
 
 ;;; Commentary:

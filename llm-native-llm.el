@@ -1,5 +1,8 @@
 ;;; llm-native-llm.el --- The llm API served by llm-native's engine  -*- lexical-binding: t; -*-
 
+;; Copyright (C) 2026 llm-native developers
+;; SPDX-License-Identifier: GPL-3.0-or-later
+
 ;; This file is part of llm-native.
 
 ;;; Commentary:

@@ -1,6 +1,6 @@
 ;;; llm-native-loader.el --- Find, build and load the llm-native module  -*- lexical-binding: t; -*-
 
-;; Copyright (C) 2026 The llm-native authors
+;; Copyright (C) 2026 llm-native developers
 ;; SPDX-License-Identifier: GPL-3.0-or-later
 
 ;;; Commentary:

@@ -1,5 +1,8 @@
 ;;; llm-native-tools.el --- Tool schemas and tool execution for llm-native  -*- lexical-binding: t; -*-
 
+;; Copyright (C) 2026 llm-native developers
+;; SPDX-License-Identifier: GPL-3.0-or-later
+
 ;; This file is part of llm-native.
 
 ;;; Commentary:
