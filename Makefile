@@ -6,11 +6,21 @@ BUILD_TYPE ?= RelWithDebInfo
 EMACS      ?= emacs
 JOBS       ?= 2
 CMAKE_ARGS ?=
+# Compiler warnings are errors in every build made here (CI runs `make test'); WERROR=OFF
+# lets a newer compiler's new warnings through.  The Emacs-side build does not set it.
+WERROR     ?= ON
 
-ERT = $(EMACS) -Q --batch --module-assertions -L . -L lisp -L tests/lisp -l ert
+# The Lisp files the package ships (scripts/make-package.sh and tests/package/lint.sh
+# take the same set).
+PACKAGE_LISP = $(filter-out %-pkg.el %-autoloads.el,$(wildcard llm-native*.el))
+
+# The package's Lisp is at the top level; the llm stand-in (tests/llm-stand-in, llm-native's
+# own implementation of the llm API) is appended to load-path, so a real llm ahead of it wins.
+STAND_IN = -L :$(CURDIR)/tests/llm-stand-in
+ERT = $(EMACS) -Q --batch --module-assertions -L . -L tests/lisp $(STAND_IN) -l ert
 
 .PHONY: all module deps deps-build configure test test-core test-lisp demo bench check \
-        asan tsan fuzz clean
+        package asan tsan fuzz clean
 
 all: module
 
@@ -22,7 +32,8 @@ deps-build:
 
 # Always re-run: cheap, and it finds what `make deps' installed since the last run.
 configure:
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DEMACS=$(EMACS) $(CMAKE_ARGS) >/dev/null
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DEMACS=$(EMACS) \
+	  -DLLM_NATIVE_TESTS=ON -DLLM_NATIVE_WERROR=$(WERROR) $(CMAKE_ARGS) >/dev/null
 
 module: deps-build configure
 	cmake --build $(BUILD) --target llm-native-module -j $(JOBS)
@@ -44,26 +55,27 @@ demo: deps-build module
 	@sh tests/demo/run-demo.sh
 
 # Benchmarks run llm-native byte-compiled, as a package install would: a copy of the
-# Lisp compiled in $(BUILD)/elc (against llm-native's own llm API), with the module.
+# Lisp compiled in $(BUILD)/elc (against the llm stand-in, compiled too), with the module.
 # With LLM_NATIVE_BENCH_INCUMBENT=DIR:DIR:... (the real llm package and its dependencies:
 # llm, plz, plz-media-type, plz-event-source, compat), the driver also measures the incumbent,
 # llm's own plz path, in the same Emacs: those directories' .el files (tests left out) are
 # byte-compiled in copies under $(BUILD)/incumbent-elc, llm-native's Lisp is compiled again there
-# against the real llm (no lisp/compat), and all of them go on load-path ahead of llm-native.
+# against the real llm (no stand-in), and all of them go on load-path ahead of llm-native.
 BENCH_INCUMBENT_DIRS = $(patsubst %/,%,$(subst :, ,$(LLM_NATIVE_BENCH_INCUMBENT)))
 BENCH_INCUMBENT_ELC  = $(BUILD)/incumbent-elc
 BENCH_INCUMBENT_LOAD = $(foreach dir,$(BENCH_INCUMBENT_DIRS),-L $(BENCH_INCUMBENT_ELC)/$(notdir $(dir))) \
-                       -L $(BENCH_INCUMBENT_ELC)/llm-native -L $(BENCH_INCUMBENT_ELC)/llm-native/lisp
+                       -L $(BENCH_INCUMBENT_ELC)/llm-native
 
 bench: deps module
 	cmake --build $(BUILD) --target core_bench -j $(JOBS)
 	rm -rf $(BUILD)/elc && mkdir -p $(BUILD)/elc
-	cp -rp llm-native.el lisp $(BUILD)/elc/
+	cp -p $(PACKAGE_LISP) $(BUILD)/elc/
+	cp -rp tests/llm-stand-in $(BUILD)/elc/
 	ln -sf $(CURDIR)/llm-native-module.so $(BUILD)/elc/
-	cd $(BUILD)/elc && $(EMACS) -Q --batch -L . -L lisp -L lisp/compat \
-	  -f batch-byte-compile llm-native.el lisp/*.el lisp/compat/*.el
+	cd $(BUILD)/elc && $(EMACS) -Q --batch -L . -L :llm-stand-in \
+	  -f batch-byte-compile $(PACKAGE_LISP) llm-stand-in/*.el
 ifeq ($(strip $(LLM_NATIVE_BENCH_INCUMBENT)),)
-	$(EMACS) -Q --batch -L $(BUILD)/elc -L $(BUILD)/elc/lisp -L tests/lisp -L tests/bench \
+	$(EMACS) -Q --batch -L $(BUILD)/elc -L :$(BUILD)/elc/llm-stand-in -L tests/lisp -L tests/bench \
 	  -l llm-native-bench -f llm-native-bench-main
 else
 	rm -rf $(BENCH_INCUMBENT_ELC) && mkdir -p $(BENCH_INCUMBENT_ELC)/llm-native
@@ -73,26 +85,25 @@ else
 	    case $$file in *-test.el|*-tests.el) ;; *) cp -p $$file $$copy/ || exit 1 ;; esac; \
 	  done; \
 	done
-	cp -rp llm-native.el lisp $(BENCH_INCUMBENT_ELC)/llm-native/
-	rm -rf $(BENCH_INCUMBENT_ELC)/llm-native/lisp/compat
+	cp -p $(PACKAGE_LISP) $(BENCH_INCUMBENT_ELC)/llm-native/
 	ln -sf $(CURDIR)/llm-native-module.so $(BENCH_INCUMBENT_ELC)/llm-native/
 	$(EMACS) -Q --batch $(BENCH_INCUMBENT_LOAD) -f batch-byte-compile \
 	  $(foreach dir,$(BENCH_INCUMBENT_DIRS),$(BENCH_INCUMBENT_ELC)/$(notdir $(dir))/*.el) \
-	  $(BENCH_INCUMBENT_ELC)/llm-native/*.el $(BENCH_INCUMBENT_ELC)/llm-native/lisp/*.el \
+	  $(BENCH_INCUMBENT_ELC)/llm-native/*.el \
 	  >$(BENCH_INCUMBENT_ELC)/compile.log 2>&1 \
 	  || { cat $(BENCH_INCUMBENT_ELC)/compile.log; exit 1; }
 	$(EMACS) -Q --batch $(BENCH_INCUMBENT_LOAD) -L tests/lisp -L tests/bench \
 	  -l llm-native-bench -f llm-native-bench-main
 endif
 
-# Byte-compile with warnings as errors, and checkdoc.
-check: module
-	$(EMACS) -Q --batch -L . -L lisp -L lisp/compat \
-	  --eval '(setq byte-compile-error-on-warn t)' \
-	  -f batch-byte-compile llm-native.el lisp/*.el lisp/compat/*.el
-	$(EMACS) -Q --batch -L . -L lisp -L lisp/compat \
-	  --eval '(dolist (f (append (list "llm-native.el") (directory-files "lisp" t "\\.el$$"))) (checkdoc-file f))'
-	rm -f llm-native.elc lisp/*.elc lisp/compat/*.elc
+# The Lisp gates on every shipped file (tests/package/lint.sh, also the ctest test `lint'):
+# byte-compile with warnings as errors, byte-compile without llm, checkdoc, package-lint.
+check: deps
+	sh tests/package/lint.sh $(EMACS)
+
+# dist/llm-native-VERSION.tar for package-install-file (see README.md, Installing).
+package:
+	sh scripts/make-package.sh $(EMACS)
 
 # AddressSanitizer+UBSan: the core's tests, then the ERT suites with a sanitized module
 # (written to build-asan/module) and the sanitizer runtimes preloaded into Emacs only.

@@ -1,5 +1,5 @@
 // Dialects: one per provider wire protocol. A dialect builds request bodies from the
-// canonical prompt (docs in module/core/PROMPT.md) and decodes responses into one
+// canonical prompt (doc/PROMPT.md) and decodes responses into one
 // normalized ChatResult.
 //
 // build_body runs on the main thread; a Decoder lives on the worker thread of the

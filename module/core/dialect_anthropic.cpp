@@ -1,6 +1,6 @@
-// Anthropic Messages API (llm-api.md 8.7, streams.md C.3).
+// Anthropic Messages API (doc/providers.md and doc/streams.md, Anthropic).
 //
-// Deliberate fixes over the incumbent (llm-api.md 13.5): streamed thinking is read from
+// Deliberate fixes over the incumbent (doc/providers.md, Differences from llm): streamed thinking is read from
 // delta.thinking, signature_delta's delta.signature is kept as multi-turn state, and the
 // input tokens of message_start are kept.
 //
@@ -28,7 +28,7 @@ using json::Alloc;
 using json::put;
 using json::string_value;
 
-// Default max_tokens by model-name substring, as llm-claude does (llm-api.md 8.7).
+// Default max_tokens by model-name substring, as llm-claude does.
 int64_t default_max_tokens(std::string_view model) {
   if (model.find("opus-4-0") != std::string_view::npos) return 32000;
   if (model.find('4') != std::string_view::npos || model.find("3-7") != std::string_view::npos)
@@ -137,7 +137,7 @@ Value build_messages(const Value& interactions, std::string& system, Alloc& a) {
     Value blocks(rapidjson::kArrayType);
     const char* wire_role = "user";
     if (role == "tool_results") {
-      // llm-claude stores tool results with role user (llm-api.md 8.7).
+      // llm-claude stores tool results with role user.
       if (const Value* results = json::array_member(turn, "tool_results")) {
         for (const Value& r : results->GetArray()) {
           Value block(rapidjson::kObjectType);

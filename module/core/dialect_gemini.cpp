@@ -1,7 +1,7 @@
-// Google Gemini / Vertex AI generateContent (llm-api.md 8.10, 8.11, streams.md C.4).
+// Google Gemini / Vertex AI generateContent (doc/providers.md, Gemini and Vertex; doc/streams.md, Gemini).
 // Both services share this wire format; Lisp builds the URL (model, key, region).
 //
-// Deliberate fixes over the incumbent (llm-api.md 13.4, 13.6): usageMetadata is cumulative,
+// Deliberate fixes over the incumbent (doc/providers.md, Differences from llm): usageMetadata is cumulative,
 // so the last one wins instead of being summed; reasoning (thought parts) is streamed;
 // thinkingConfig is built fresh for every request.
 //
@@ -24,7 +24,7 @@ using json::Value;
 using json::Alloc;
 using rapidjson::SizeType;
 
-// What Google documents for a function call whose signature was lost (llm-api.md 5).
+// What Google documents for a function call whose signature was lost.
 constexpr const char* kMissingThoughtSignature = "context_engineering_is_the_way_to_go";
 
 using json::put;
@@ -135,7 +135,7 @@ Value build_contents(const Value& interactions, std::string& system, Alloc& a) {
 }
 
 // Gemini's response_schema takes an OpenAPI subset; other keys are dropped, recursively
-// through properties and items (llm-api.md 8.11).
+// through properties and items, as llm does for Vertex.
 Value filter_schema(const Value& schema, Alloc& a) {
   static const char* const kAllowed[] = {"type",     "format",   "description",      "nullable",
                                          "enum",     "maxItems", "minItems",         "required",

@@ -1,7 +1,7 @@
-// Ollama /api/chat (llm-api.md 8.6, streams.md C.5). The decoder also reads
+// Ollama /api/chat (doc/providers.md and doc/streams.md, Ollama). The decoder also reads
 // /api/generate lines (top-level "response" and "thinking").
 //
-// Deliberate fixes over the incumbent (llm-api.md 13.7, 13.8): the "json" format is sent as
+// Deliberate fixes over the incumbent (doc/providers.md, Differences from llm): the "json" format is sent as
 // the string "json"; tool calls are read by key (function.name, function.arguments), every
 // call of every line is kept, with its id; an in-stream {"error": ...} line is an error.
 //
@@ -71,7 +71,7 @@ Value build_messages(const Value& prompt, Alloc& a) {
     std::string_view role = json::string_member(turn, "role");
     const Value* content = json::member(turn, "content");
     if (role == "tool_results") {
-      // One message per result (llm-api.md 5).
+      // One message per result (doc/providers.md, Tool use).
       if (const Value* results = json::array_member(turn, "tool_results")) {
         for (const Value& r : results->GetArray()) {
           Value m(rapidjson::kObjectType);

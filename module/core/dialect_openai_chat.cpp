@@ -1,7 +1,7 @@
 // OpenAI Chat Completions ("openai-chat"): the wire protocol of the openai-compatible
 // family (OpenAI-compatible servers, Azure, GitHub Models, DeepSeek, OpenRouter,
-// llama.cpp, GPT4All). Bodies follow llm-api.md 8.2 (and 8.5 for DeepSeek reasoning);
-// streams follow streams.md C.1.
+// llama.cpp, GPT4All). Bodies follow doc/providers.md (OpenAI Chat Completions, DeepSeek);
+// streams follow doc/streams.md.
 #include <algorithm>
 #include <stdexcept>
 #include <string>
@@ -83,7 +83,7 @@ Value chat_tool_calls(const Value& tool_uses, json::Document& body) {
   return calls;
 }
 
-// One "tool" message per result, as llm sends them (llm-api.md 5).
+// One "tool" message per result, as llm sends them (doc/providers.md, Tool use).
 void add_tool_result_messages(const Value& results, Value& messages, json::Document& body) {
   auto& alloc = body.GetAllocator();
   for (const auto& result : results.GetArray()) {
@@ -155,7 +155,7 @@ Value chat_tool_choice(const Value& choice, json::Document& body) {
   throw std::invalid_argument("unsupported tool_choice: " + json::to_string(choice));
 }
 
-// DeepSeek's reasoning switch (llm-api.md 8.5), chosen by options.reasoning_style.
+// DeepSeek's reasoning switch (doc/providers.md, DeepSeek), chosen by options.reasoning_style.
 void add_deepseek_reasoning(std::string_view level, json::Document& body) {
   auto& alloc = body.GetAllocator();
   Value thinking(rapidjson::kObjectType);
@@ -384,7 +384,7 @@ class ChatStreamDecoder : public Decoder {
   bool finished_ = false;
 };
 
-// A whole chat.completion body (llm-api.md 8.2, non-streaming table).
+// A whole chat.completion body (non-streaming).
 class ChatBodyDecoder : public Decoder {
  public:
   void on_record(const Record& record) override {

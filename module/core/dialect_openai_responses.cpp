@@ -1,6 +1,6 @@
 // OpenAI Responses ("openai-responses"): the wire protocol of llm-openai. Bodies follow
-// llm-api.md 8.1 with the fixes of 13.9 (max_output_tokens, reasoning sent back as its
-// own input item, the Responses tool_choice shape); streams follow streams.md C.2.
+// doc/providers.md (OpenAI Responses) with its fixes over llm (max_output_tokens, reasoning sent back as its
+// own input item, the Responses tool_choice shape); streams follow doc/streams.md.
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -70,7 +70,7 @@ void push_reasoning_item(std::string_view id, std::string_view encrypted, Value&
 }
 
 // The reasoning items a previous turn returned, sent back before that turn's output so a
-// stateless (store:false) conversation keeps its reasoning (llm-api.md 13.9: llm put it
+// stateless (store:false) conversation keeps its reasoning (doc/providers.md, Differences from llm: llm put it
 // inside the message object, where the API does not read it). All of them, in order, when
 // the turn had several ("openai-reasoning-items"); else llm's single pair of keys.
 void add_reasoning_items(const Value& turn, Value& input, json::Document& body) {
@@ -149,7 +149,7 @@ Value responses_tool_choice(const Value& choice, json::Document& body) {
     throw std::invalid_argument("unsupported tool_choice: " + std::string(c));
   }
   if (choice.IsObject() && json::has_string(choice, "name")) {
-    // The Responses shape (llm sent the Chat Completions one, llm-api.md 13.9).
+    // The Responses shape (llm sent the Chat Completions one).
     Value out(rapidjson::kObjectType);
     out.AddMember("type", "function", alloc);
     out.AddMember("name", string_value(json::string_member(choice, "name"), body), alloc);
@@ -177,7 +177,7 @@ std::string build_responses_body(const std::string& canonical_prompt, bool strea
   }
   if (const Value* temperature = json::member(prompt, "temperature"))
     body.AddMember("temperature", openai::openai_temperature(*temperature), alloc);
-  // The Responses API name; llm sent max_tokens, which the API rejects (llm-api.md 13.9).
+  // The Responses API name; llm sent max_tokens, which the API rejects.
   if (const Value* max_tokens = json::member(prompt, "max_tokens"))
     body.AddMember("max_output_tokens", copy(*max_tokens, body), alloc);
 
@@ -503,7 +503,7 @@ class ResponsesStreamDecoder : public Decoder {
   bool saw_summary_delta_ = false;
 };
 
-// A whole response object (llm-api.md 8.1 non-streaming table, collecting every text
+// A whole response object (non-streaming, collecting every text
 // output and both token counts).
 class ResponsesBodyDecoder : public Decoder {
  public:

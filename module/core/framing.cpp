@@ -1,4 +1,4 @@
-// The five framers behind make_framer (streams.md sections A and B). Every framer scans
+// The five framers behind make_framer (doc/streams.md). Every framer scans
 // each byte once: partial lines and elements are kept in a buffer and only the new bytes
 // of the next chunk are examined, so the cost is linear however the body is chunked.
 #include "framing.hpp"
@@ -119,7 +119,7 @@ class LineEndFinder {
 };
 
 // ---------------------------------------------------------------------------------------
-// Server-sent events (WHATWG rules, streams.md A.1-A.5).
+// Server-sent events (WHATWG rules, doc/streams.md, SSE).
 
 class SseFramer final : public Framer {
  public:
@@ -131,7 +131,7 @@ class SseFramer final : public Framer {
 
   void finish(RecordSink& sink) override {
     bom_.finish([&](const char* p, std::size_t n) { scan(p, n, sink); });
-    // A partial line or an event without its blank line is thrown away (A.5), and the
+    // A partial line or an event without its blank line is thrown away, and the
     // caller is told the stream may have been cut off.
     const bool partial_line = !line_.empty() || discarding_line_;
     const bool pending_event = !data_.empty() || drop_event_;
@@ -279,7 +279,7 @@ class SseFramer final : public Framer {
 };
 
 // ---------------------------------------------------------------------------------------
-// NDJSON (streams.md B.1): one JSON text per LF-terminated line.
+// NDJSON (doc/streams.md, NDJSON): one JSON text per LF-terminated line.
 
 class NdjsonFramer final : public Framer {
  public:
@@ -369,7 +369,7 @@ class NdjsonFramer final : public Framer {
 };
 
 // ---------------------------------------------------------------------------------------
-// A streamed JSON array (streams.md B.2): one record per element, found by a single pass
+// A streamed JSON array (doc/streams.md, JSON array): one record per element, found by a single pass
 // of a byte state machine; each element is parsed once, when complete.
 
 class JsonArrayFramer final : public Framer {

@@ -41,6 +41,11 @@ std::string Env::type_name(emacs_value v) const {
 }
 
 void signal_error(emacs_env* raw, const char* symbol, const char* message) noexcept {
+  // An empty message signals no data: the error symbol's own message says it all.
+  if (!*message) {
+    raw->non_local_exit_signal(raw, raw->intern(raw, symbol), raw->intern(raw, "nil"));
+    return;
+  }
   // If building the signal data itself fails, the pending exit of that failure stands.
   std::string text = utf8::sanitized(message);
   emacs_value msg = raw->make_string(raw, text.data(), static_cast<ptrdiff_t>(text.size()));

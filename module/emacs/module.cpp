@@ -49,7 +49,7 @@ Runtime& runtime_arg(const Env& env, emacs_value v) {
     throw LispError("wrong-type-argument", "not an llm-native runtime");
   auto* rt = static_cast<Runtime*>(env.raw()->get_user_ptr(env.raw(), v));
   env.check();
-  if (!rt->engine || rt->engine->closed()) throw LispError("llm-native-closed", "the llm-native runtime is closed");
+  if (!rt->engine || rt->engine->closed()) throw LispError("llm-native-closed", "");
   return *rt;
 }
 

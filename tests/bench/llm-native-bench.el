@@ -53,6 +53,7 @@
 (require 'json)
 (require 'subr-x)
 (require 'llm-native)
+(require 'llm)
 (require 'llm-native-test-util)
 
 (defvar llm-warn-on-nonfree)

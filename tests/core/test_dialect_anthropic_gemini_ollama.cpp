@@ -1,6 +1,6 @@
 // Anthropic, Gemini and Ollama dialects: every provider fixture decoded whole, byte by byte
 // and at every 2-way split point, compared with its EXPECTED.json; request bodies built from
-// canonical prompts compared as JSON with the bodies llm-api.md section 8 describes.
+// canonical prompts compared as JSON with the bodies llm sends (doc/providers.md).
 #include <doctest/doctest.h>
 
 #include <memory>

@@ -1,6 +1,6 @@
 // The two OpenAI dialects: fixture streams (whole and split at every byte), hand-made
 // stream edge cases, non-streaming bodies, error bodies, and request bodies compared
-// as JSON with what llm-api.md 8.1/8.2/8.5 describes.
+// as JSON with what llm sends (doc/providers.md).
 #include <doctest/doctest.h>
 
 #include <memory>
@@ -587,9 +587,9 @@ TEST_CASE("openai-chat request bodies") {
            {"role":"assistant","tool_calls":[{"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}},{"id":"call_2","type":"function","function":{"name":"now","arguments":"{}"}}]},
            {"role":"tool","name":"get_weather","content":"Result of tool call is sunny","tool_call_id":"call_1"},
            {"role":"tool","name":"now","content":"Result of tool call is noon"}]})"},
-      // llm-api.md 8.2, [observed] full request example (context "ctx" and one example
+      // llm's observed full Chat Completions request (context "ctx" and one example
       // rendered by Lisp into the system text; provider default top_p merged by Lisp).
-      {"llm-api.md 8.2 observed full request",
+      {"observed full Chat Completions request",
        R"({"model":"gpt-4o-mini","system":"ctx\nExamples of how you should respond follow.\nUser: a\nAssistant: b","interactions":[{"role":"user","content":"Q"}],"temperature":0.5,"max_tokens":100,"tool_choice":"any","non_standard":{"seed":1,"stop":["x","y"],"top_p":0.9}})", false,
        R"({"model":"gpt-4o-mini","temperature":1.0,"max_tokens":100,"tool_choice":"required","messages":[{"role":"system","content":"ctx\nExamples of how you should respond follow.\nUser: a\nAssistant: b"},{"role":"user","content":"Q"}],"seed":1,"stop":["x","y"],"top_p":0.9})"},
   };

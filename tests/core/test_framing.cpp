@@ -1,4 +1,4 @@
-// Conformance tests for the framing layer (streams.md A.7, B.1, B.2): every fixture is fed
+// Conformance tests for the framing layer (doc/streams.md): every fixture is fed
 // whole, one byte at a time, split at every 2-way point and at random n-way points, and
 // each feeding must give the same records and errors, equal to the folder's EXPECTED.json.
 #include <doctest/doctest.h>

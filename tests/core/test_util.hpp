@@ -10,7 +10,7 @@
 
 namespace llm_native::test {
 
-// Path of a file under the shared fixtures folder, e.g. fixture_path("conformance/x.sse").
+// Path of a file under the fixtures folder (tests/fixtures), e.g. fixture_path("conformance/x.sse").
 inline std::string fixture_path(const std::string& relative) {
   return std::string(LLM_NATIVE_FIXTURES) + "/" + relative;
 }

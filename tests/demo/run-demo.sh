@@ -2,7 +2,7 @@
 # `make demo': stream a chat answer through llm-native and show its figures.
 # In a terminal (stdin and stdout are ttys) it runs `emacs -nw' with the answer in a
 # buffer; otherwise, or with BATCH=1, `emacs --batch' printing the answer on stdout.
-# The provider comes from the environment: see lisp/llm-native-demo.el and README.md.
+# The provider comes from the environment: see llm-native-demo.el and README.md.
 # A failure is one line on stderr and a non-zero exit status.
 set -u
 
@@ -31,7 +31,7 @@ fi
 if [ "$batch" != 0 ]; then
   # $EMACS may carry flags (e.g. "emacs --module-assertions"), hence no quotes.
   # shellcheck disable=SC2086
-  exec $EMACS -Q --batch -L . -L lisp -l llm-native-demo -f llm-native-demo-batch
+  exec $EMACS -Q --batch -L . -L :tests/llm-stand-in -l llm-native-demo -f llm-native-demo-batch
 fi
 
 # Terminal: Emacs owns the screen, so its error line is written to a file and printed
@@ -40,7 +40,7 @@ LLM_NATIVE_DEMO_ERROR_FILE=$(mktemp)
 export LLM_NATIVE_DEMO_ERROR_FILE
 trap 'rm -f "$LLM_NATIVE_DEMO_ERROR_FILE"' EXIT
 # shellcheck disable=SC2086
-$EMACS -Q -nw -L . -L lisp -l llm-native-demo -f llm-native-demo-terminal
+$EMACS -Q -nw -L . -L :tests/llm-stand-in -l llm-native-demo -f llm-native-demo-terminal
 status=$?
 if [ -s "$LLM_NATIVE_DEMO_ERROR_FILE" ]; then
   cat "$LLM_NATIVE_DEMO_ERROR_FILE" >&2

@@ -17,7 +17,7 @@
 (require 'warnings)
 ;; These tests are of llm-native's own llm implementation, whatever else is installed.
 (add-to-list 'load-path
-             (expand-file-name "../../lisp/compat"
+             (expand-file-name "../llm-stand-in"
                                (file-name-directory (or load-file-name buffer-file-name))))
 (require 'llm)
 (require 'llm-provider-utils)

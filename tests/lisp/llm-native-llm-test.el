@@ -13,13 +13,15 @@
 (require 'cl-lib)
 (require 'json)
 (require 'llm-native)
+;; Loading llm (the real one, or the stand-in in tests/llm-stand-in) attaches the integration.
+(require 'llm)
 (require 'llm-native-test-util)
 
 (setq llm-warn-on-nonfree nil)
 
 (defconst llm-native-llm-test--fixtures
   (or (getenv "LLM_NATIVE_FIXTURES")
-      (expand-file-name "../../../shared/fixtures"
+      (expand-file-name "../fixtures"
                         (file-name-directory (or load-file-name buffer-file-name))))
   "Directory of the provider fixtures.")
 
@@ -488,7 +490,7 @@ Keys: :partials (in order), :result, :error, :buffers (callback buffers)."
                           (llm-chat-async (make-llm-ollama :chat-model "m" :port 1)
                                           (llm-make-chat-prompt "x") #'ignore #'ignore)
                         (error 'signalled))))
-          (if (string-match-p "/lisp/compat/" (locate-library "llm"))
+          (if (string-match-p "/tests/llm-stand-in/" (locate-library "llm"))
               ;; llm-native's own llm has nothing else to run: it says the mode is off.
               (should (eq result 'signalled))
             ;; Beside the real llm package, llm's own code (plz and curl) runs.

@@ -143,11 +143,11 @@ Return the base URL \"http://127.0.0.1:PORT/s/TOKEN\" requests should use."
       (accept-process-output nil 0.02))))
 
 (defun llm-native-test-fixture-file (relative)
-  "Absolute name of the shared fixture RELATIVE.
+  "Absolute name of the fixture RELATIVE.
 The fixtures folder is $LLM_NATIVE_FIXTURES, as for the fake server, else
-../shared/fixtures beside the repository."
+tests/fixtures in the repository."
   (expand-file-name relative (or (getenv "LLM_NATIVE_FIXTURES")
-                                 (expand-file-name "../shared/fixtures" llm-native-test--root))))
+                                 (expand-file-name "tests/fixtures" llm-native-test--root))))
 
 (provide 'llm-native-test-util)
 ;;; llm-native-test-util.el ends here

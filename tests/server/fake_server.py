@@ -43,11 +43,11 @@ def log(message):
 
 
 def default_fixtures_dir():
-    """The fixtures folder: env LLM_NATIVE_FIXTURES, else shared/fixtures beside the repo."""
+    """The fixtures folder: env LLM_NATIVE_FIXTURES, else tests/fixtures in the repo."""
     env = os.environ.get("LLM_NATIVE_FIXTURES")
     if env:
         return Path(env)
-    return (Path(__file__).resolve().parent / "../../../shared/fixtures").resolve()
+    return (Path(__file__).resolve().parent / "../fixtures").resolve()
 
 
 # Size of one write when a generated stream is batched (interval_ms == 0).

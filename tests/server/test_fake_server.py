@@ -19,7 +19,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SERVER = HERE / "fake_server.py"
-FIXTURES = Path(os.environ.get("LLM_NATIVE_FIXTURES") or (HERE / "../../../shared/fixtures")).resolve()
+FIXTURES = Path(os.environ.get("LLM_NATIVE_FIXTURES") or (HERE / "../fixtures")).resolve()
 
 
 def start_server(*extra):
