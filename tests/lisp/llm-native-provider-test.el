@@ -16,6 +16,8 @@
 (require 'cl-lib)
 (require 'json)
 (require 'llm-native)
+;; Loading llm (the real one, or the stand-in in tests/llm-stand-in) attaches the integration.
+(require 'llm)
 (require 'llm-native-test-util)
 
 (setq llm-warn-on-nonfree nil)
