@@ -108,8 +108,11 @@ implementation runs."
 ;;;; Keys, URLs and headers
 
 (defun llm-native--key (key)
-  "Return the secret of KEY: KEY itself, or its value when it is a function."
+  "Return the secret of KEY: KEY itself, or its value when it is a function.
+Surrounding whitespace (a key read from a file ends in a newline) is
+trimmed."
   (let ((value (if (functionp key) (funcall key) key)))
+    (when (stringp value) (setq value (string-trim value)))
     (and (stringp value) (not (string-empty-p value)) value)))
 
 (defun llm-native--require-key (provider key)
@@ -729,7 +732,16 @@ MULTI-OUTPUT selects plist results."
                              llm-native-timeout)
                   :on-progress (lambda (text reasoning)
                                  (llm-native--on-progress call text reasoning))
-                  :on-done (lambda (result) (llm-native--on-done call result))
+                  :on-done (lambda (result)
+                             ;; A result the llm layer cannot use (e.g. tool
+                             ;; calls of the wrong shape) fails the call,
+                             ;; rather than leave a synchronous `llm-chat' waiting.
+                             (condition-case err
+                                 (llm-native--on-done call result)
+                               (error
+                                (llm-native--fail call 'llm-request-error
+                                                  (error-message-string err))
+                                (signal (car err) (cdr err)))))
                   :on-error (lambda (symbol message info)
                               (llm-native--fail call (llm-native--llm-error-symbol symbol info)
                                                 message)))))
