@@ -600,7 +600,14 @@ Return a handle for `llm-native-cancel'.  ARGS is a plist:
 Callbacks run from a timer on Emacs's main loop, never before this
 function returns, in the buffer current now (a temporary buffer if it
 was killed).  Records arrive in order, then exactly one of :on-done and
-:on-error, and nothing after `llm-native-cancel'."
+:on-error, and nothing after `llm-native-cancel'.
+
+An unknown key, an odd-length ARGS, a header that is not a pair of
+strings, a header name that is not an HTTP token, or a NUL, CR or LF in
+the URL, method or headers signals `llm-native-invalid-spec'.  A record
+Emacs cannot represent (an integer beyond its range, a NUL in a string)
+fails that request alone with `llm-native-protocol-error'."
+  (llm-native--check-keys args llm-native--request-keys)
   (let* ((format (or (plist-get args :format) 'json))
          (parser (pcase format
                    ('sse (lambda (r) (list :type (nth 0 r) :data (nth 1 r) :id (nth 2 r))))
