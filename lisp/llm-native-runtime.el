@@ -221,7 +221,9 @@ reaches the command that waits."
     (cancel-timer llm-native--timer)
     (setq llm-native--timer nil))
   (let ((deadline (+ (float-time) llm-native--dispatch-budget))
-        (more t))
+        (more t)
+        ;; Each dispatch, nested ones included, passes on its own quits only.
+        (llm-native--quit-pending nil))
     ;; The position lives in globals, not in this frame: a callback that waits
     ;; (a synchronous request) dispatches from inside this loop, and must carry
     ;; on from the same place, or later events would overtake earlier ones.
@@ -233,10 +235,8 @@ reaches the command that waits."
               (llm-native--deliver event)
               (when (>= (float-time) deadline) (setq more nil)))))
       ;; Time is up, or a callback threw past this frame: the rest runs later.
-      (when llm-native--inbox (llm-native--schedule))))
-  (let ((quit llm-native--quit-pending))
-    (setq llm-native--quit-pending nil)
-    (when (and quit (not inhibit-quit))
+      (when llm-native--inbox (llm-native--schedule)))
+    (when (and llm-native--quit-pending (not inhibit-quit))
       (signal 'quit nil))))
 
 (defun llm-native--deliver (event)

@@ -55,8 +55,8 @@ Keys: :records (newest first), :done, :error (SYMBOL MESSAGE INFO),
     state))
 
 (defmacro llm-native-guard-test--quietly (&rest body)
-  "Run BODY as callbacks run outside ERT: errors and quits in them are caught
-\(ERT's own debugger would otherwise take them first)."
+  "Run BODY as callbacks run outside ERT, where their errors and quits are caught.
+ERT's own debugger would otherwise take them first."
   (declare (indent 0) (debug t))
   `(let ((debug-on-error nil) (debug-on-quit nil) (debug-on-signal nil))
      ,@body))
@@ -66,7 +66,7 @@ Keys: :records (newest first), :done, :error (SYMBOL MESSAGE INFO),
   (or (plist-get state :done) (plist-get state :error)))
 
 (defun llm-native-guard-test--queued-p (state &optional kinds)
-  "Non-nil when the inbox holds an event of STATE's request of one of KINDS.
+  "Return non-nil when the inbox has an event of STATE's request of one of KINDS.
 KINDS defaults to the terminal kinds, done and error."
   (let ((id (llm-native-handle-id (plist-get state :handle)))
         (kinds (or kinds '(done error))))
@@ -75,8 +75,9 @@ KINDS defaults to the terminal kinds, done and error."
              llm-native--inbox)))
 
 (defmacro llm-native-guard-test--held (&rest body)
-  "Run BODY with dispatch held: the pipe's filter drains events into the inbox
-but schedules no dispatch, so BODY decides when and how one runs."
+  "Run BODY with dispatch held.
+The pipe's filter drains events into the inbox but schedules no
+dispatch, so BODY decides when and how one runs."
   (declare (indent 0) (debug t))
   `(progn
      (when llm-native--timer (cancel-timer llm-native--timer) (setq llm-native--timer nil))
@@ -103,8 +104,9 @@ but schedules no dispatch, so BODY decides when and how one runs."
 ;;;; 1. Records and results Emacs cannot represent
 
 (ert-deftest llm-native-guard-unreadable-record-fails-its-request-alone ()
-  "An unreadable record fails its request with a protocol error, in the same
-dispatch as the other requests' events, which all run; it leaves the registry."
+  "An unreadable record fails its request alone, with a protocol error.
+In the same dispatch the other requests' events all run; the failed
+request leaves the registry."
   (dolist (bad llm-native-guard-test--unreadable)
     (let (bad-state good-state)
       (llm-native-guard-test--held
@@ -157,8 +159,8 @@ STREAMING gives NDJSON lines, else one JSON object."
       call)))
 
 (ert-deftest llm-native-guard-unreadable-tool-arguments ()
-  "Tool-call arguments Emacs cannot parse: sync `llm-chat' signals (no hang),
-streaming gets the error callback, and the tool never runs."
+  "Tool-call arguments Emacs cannot parse make sync `llm-chat' signal, not hang.
+Streaming gets the error callback, and the tool never runs."
   (let* ((ran nil)
          (tools (list (llm-make-tool :name "get_weather" :description "Weather"
                                      :function (lambda (&rest _) (setq ran t) "warm")
@@ -191,8 +193,8 @@ streaming gets the error callback, and the tool never runs."
 ;;;; 2. quit and throw out of a callback
 
 (ert-deftest llm-native-guard-quit-in-callback-stops-only-its-request ()
-  "A callback that quits stops its request (error callback, unregistered);
-the other requests' events run in the same dispatch.  In a synchronous
+  "A callback that quits stops its request: error callback, unregistered.
+The other requests' events run in the same dispatch.  In a synchronous
 wait the quit is passed on once the dispatch is over."
   (llm-native-guard-test--quietly
     (let (bad-state good-state quitted)
@@ -238,8 +240,9 @@ wait the quit is passed on once the dispatch is over."
       (should-not (memq bad (llm-native-running-requests))))))
 
 (ert-deftest llm-native-guard-throw-from-callback-stops-only-its-request ()
-  "A callback that throws past the dispatch stops its request (its error
-callback runs later); the rest of the inbox is dispatched from a timer."
+  "A callback that throws past the dispatch stops its request alone.
+Its error callback runs later; the rest of the inbox is dispatched from
+a timer."
   (llm-native-guard-test--quietly
     (let (bad-state good-state (calls 0) thrown)
       (llm-native-guard-test--held
@@ -277,8 +280,8 @@ callback runs later); the rest of the inbox is dispatched from a timer."
 ;;;; 3. Bounded dispatch
 
 (ert-deftest llm-native-guard-dispatch-yields ()
-  "A dispatch stops when its time is spent and the rest runs from later
-timers, in order, letting other timers run in between."
+  "A dispatch stops when its time is spent; the rest runs from later timers.
+In order, and letting other timers run in between."
   (let* ((lines (mapcar (lambda (i) (format "[%d]" i)) (number-sequence 1 200)))
          state ticked)
     (llm-native-guard-test--held
@@ -300,8 +303,8 @@ timers, in order, letting other timers run in between."
     (should (equal (plist-get state :done) '(:status 200)))))
 
 (ert-deftest llm-native-guard-order-kept-across-nested-waits-in-slices ()
-  "One event per dispatch, and a callback that waits on a synchronous request:
-records still arrive in order."
+  "Records arrive in order with one event per dispatch and nested waits.
+A callback waits on a synchronous request."
   (let* ((llm-native--dispatch-budget 0)
          (base (llm-native-test-scenario
                 (list :generate (list :dialect "openai-chat" :tokens 40) :chunk 500 :delay-ms 10)))
@@ -325,7 +328,8 @@ records still arrive in order."
 ;;;; 4. Strict specs
 
 (defun llm-native-guard-test--spec-error (&rest args)
-  "The error `llm-native-request' signals for ARGS (with a valid :url unless given)."
+  "The error `llm-native-request' signals for ARGS.
+A valid :url is added unless ARGS has one."
   (let ((err (should-error (apply #'llm-native-request
                                   (append args (unless (plist-member args :url)
                                                  (list :url "http://127.0.0.1:1/x"))))
@@ -335,8 +339,8 @@ records still arrive in order."
     err))
 
 (ert-deftest llm-native-guard-strict-specs ()
-  "Bad keys, headers, URLs and methods signal `llm-native-invalid-spec' at once,
-naming the header but never its value."
+  "Bad keys, headers, URLs and methods signal `llm-native-invalid-spec' at once.
+The message names the header but never its value."
   (let ((registered (length (llm-native-running-requests))))
     ;; Unknown keys, odd-length plists.
     (should (string-match-p ":urll" (cadr (llm-native-guard-test--spec-error :urll "x"))))
@@ -379,8 +383,8 @@ naming the header but never its value."
 ;;;; 5. Secrets
 
 (ert-deftest llm-native-guard-secrets-never-printed ()
-  "No key, password or query appears in messages, error data, the request
-list or a printed handle."
+  "No key, password or query appears in messages, data, lists or printed handles.
+Also error data and the request list."
   (let* ((base (llm-native-test-scenario
                 (list :generate (list :dialect "openai-chat" :tokens 300 :interval-ms 10))))
          (url (replace-regexp-in-string
@@ -431,8 +435,8 @@ list or a printed handle."
     (should-not (string-search secret (llm-native-guard-test--messages)))))
 
 (ert-deftest llm-native-guard-key-trimmed ()
-  "A key read from a file with a trailing newline is sent trimmed; no error
-and no message shows it."
+  "A key read from a file with a trailing newline is sent trimmed.
+No error and no message shows it."
   (let* ((base (llm-native-test-scenario (list :fixture "anthropic/text.sse")))
          (llm-native-url-overrides (list (cons 'llm-claude base)))
          (provider (make-llm-claude :key "  ck-TRIMMED-SECRET\n" :chat-model "claude-sonnet-4-5"))
@@ -467,8 +471,8 @@ and no message shows it."
                                  :error)))))))
 
 (ert-deftest llm-native-guard-cancel-drained-events ()
-  "Cancelling a request whose events were drained but not yet dispatched:
-none of them runs, and the request leaves the registry at once."
+  "Cancel a request whose events were drained but not yet dispatched.
+None of them runs, and the request leaves the registry at once."
   (let (state)
     (llm-native-guard-test--held
       (setq state (llm-native-guard-test--collect
@@ -484,8 +488,8 @@ none of them runs, and the request leaves the registry at once."
     (should-not (memq (plist-get state :handle) (llm-native-running-requests)))))
 
 (ert-deftest llm-native-guard-cancel-during-async-tool ()
-  "`llm-cancel-request' after the response arrived, while an async tool runs:
-no callback runs afterwards, even when the tool returns, and the request is
+  "Call `llm-cancel-request' after the response arrived, while an async tool runs.
+No callback runs afterwards, even when the tool returns, and the request is
 not registered."
   (let* ((base (llm-native-test-scenario (list :fixture "ollama/chat-tool-calls.ndjson")))
          (llm-native-url-overrides (list (cons 'llm-ollama base)))
