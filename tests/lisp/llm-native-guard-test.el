@@ -190,6 +190,22 @@ Streaming gets the error callback, and the tool never runs."
         (should (eq (nth 1 outcome) 'llm-request-error))))
     (should-not ran)))
 
+(ert-deftest llm-native-guard-llm-result-it-cannot-use ()
+  "A chat result the llm layer fails to handle makes sync `llm-chat' signal.
+It must not leave it waiting for a callback that never comes."
+  (llm-native-guard-test--quietly
+    (let* ((llm-native-url-overrides
+            (list (cons 'llm-ollama (llm-native-test-scenario
+                                     (list :fixture "ollama/chat-tool-calls.ndjson")))))
+           (tools (list (llm-make-tool :name "get_weather" :function #'ignore)
+                        (llm-make-tool :name "get_time" :function #'ignore))))
+      (cl-letf (((symbol-function 'llm-native--tool-use-structs)
+                 (lambda (&rest _) (error "Broken tool calls"))))
+        (with-timeout (15 (ert-fail "llm-chat hung"))
+          (should-error (llm-chat (make-llm-ollama :chat-model "llama3.1")
+                                  (llm-make-chat-prompt "x" :tools tools))
+                        :type 'llm-request-error))))))
+
 ;;;; 2. quit and throw out of a callback
 
 (ert-deftest llm-native-guard-quit-in-callback-stops-only-its-request ()
