@@ -875,7 +875,16 @@ MULTI-OUTPUT selects plist results."
                                llm-native-timeout)
                     :on-progress (lambda (text reasoning)
                                    (llm-native--on-progress call text reasoning))
-                    :on-done (lambda (result) (llm-native--on-done call result))
+                    :on-done (lambda (result)
+                               ;; A result the llm layer cannot use (e.g. tool
+                               ;; calls of the wrong shape) fails the call,
+                               ;; rather than leave a synchronous `llm-chat' waiting.
+                               (condition-case err
+                                   (llm-native--on-done call result)
+                                 (error
+                                  (llm-native--fail call 'llm-request-error
+                                                    (error-message-string err))
+                                  (signal (car err) (cdr err)))))
                     :on-error (lambda (symbol message info)
                                 (llm-native--fail call (llm-native--llm-error-symbol symbol info)
                                                   message))))))

@@ -21,6 +21,7 @@
 
 (require 'cl-lib)
 (require 'json)
+(require 'cl-print)
 (require 'llm-native-errors)
 (require 'llm-native-loader)
 
@@ -56,15 +57,42 @@ local models can take minutes to load, hence the high default."
 
 (cl-defstruct (llm-native-handle (:constructor llm-native--make-handle)
                                  (:copier nil))
-  "A request running on the native engine."
-  id buffer on-record on-progress on-done on-error record-parser
-  (url nil :documentation "The request's URL without its query (for display).")
+  "A request running on the native engine.
+Its callbacks and secrets live in the value of an uninterned symbol in the
+`private' slot: printing a handle (`prin1', a backtrace,
+`describe-variable') shows that symbol's name, never a closure or a key."
+  id buffer
+  (private nil :documentation "Uninterned symbol whose value is a plist of callbacks and secrets.")
+  (url nil :documentation "The request's URL without userinfo, query or fragment (for display).")
   (kind nil :documentation "The dialect of a chat, or the format of a plain request.")
   (started nil :documentation "The `float-time' the request started.")
   (records 0 :documentation "Records delivered so far (plain requests).")
   (text "" :documentation "A chat's text so far.")
   (reasoning "" :documentation "A chat's reasoning so far.")
   (finished nil :documentation "Non-nil once the request's terminal event ran."))
+
+(defun llm-native--new-handle (&rest private)
+  "Return a new handle whose private plist is PRIVATE."
+  (let ((symbol (make-symbol "llm-native-private")))
+    (set symbol private)
+    (llm-native--make-handle :private symbol)))
+
+(defun llm-native--handle-get (handle key)
+  "Return the private value KEY of HANDLE (a callback, the record parser...)."
+  (plist-get (symbol-value (llm-native-handle-private handle)) key))
+
+(defun llm-native--handle-put (handle key value)
+  "Set the private value KEY of HANDLE to VALUE."
+  (let ((symbol (llm-native-handle-private handle)))
+    (set symbol (plist-put (symbol-value symbol) key value))))
+
+(cl-defmethod cl-print-object ((handle llm-native-handle) stream)
+  "Print HANDLE to STREAM as #<llm-native-handle ID KIND URL>."
+  (princ (format "#<llm-native-handle %s %s %s%s>"
+                 (llm-native-handle-id handle) (llm-native-handle-kind handle)
+                 (llm-native-handle-url handle)
+                 (if (llm-native-handle-finished handle) " finished" ""))
+         stream))
 
 (defvar llm-native--runtime nil "The module's runtime handle, or nil when closed.")
 (defvar llm-native--pipe nil "The pipe process the engine rings.")
@@ -124,8 +152,7 @@ error callback.  The next request opens the engine again."
       (run-at-time 0 nil
                    (lambda ()
                      (dolist (h pending)
-                       (llm-native--call h (llm-native-handle-on-error h)
-                                         'llm-native-cancelled
+                       (llm-native--call h :on-error 'llm-native-cancelled
                                          "The llm-native engine was closed" nil)))))))
 
 ;;;; Dispatch
@@ -153,21 +180,66 @@ Running requests then get an `llm-native-cancelled' error callback."
         (unless llm-native--timer
           (setq llm-native--timer (run-at-time 0 nil #'llm-native--dispatch)))))))
 
+;; Everything done for a request while dispatching (parsing its records,
+;; building its result, running its callbacks) is guarded, so that one
+;; request's failure, whatever its kind of exit, touches no other request.
+
+(defvar llm-native--dispatch-budget 0.005
+  "Seconds of work one dispatch may do before yielding to the event loop.
+The rest of the inbox runs from the next zero-delay timer, so a flood of
+events cannot freeze Emacs.  At least one event runs per dispatch.")
+
+(defvar llm-native--quit-pending nil
+  "Non-nil when a callback quit during the current dispatch.")
+
+(defconst llm-native--failed (make-symbol "llm-native--failed")
+  "Returned by `llm-native--build' when it failed its request.")
+
+(defun llm-native--schedule ()
+  "Make sure a dispatch timer is pending."
+  (unless llm-native--timer
+    (setq llm-native--timer (run-at-time 0 nil #'llm-native--dispatch))))
+
+(defun llm-native--next-event ()
+  "Take the next event from the inbox and return it, or nil when it is empty."
+  (let ((event nil))
+    (while (and (null event) llm-native--inbox)
+      (let ((events (car llm-native--inbox)))
+        (if (>= llm-native--inbox-next (length events))
+            (progn (pop llm-native--inbox)
+                   (setq llm-native--inbox-next 0)
+                   (unless llm-native--inbox (setq llm-native--inbox-tail nil)))
+          (setq event (aref events llm-native--inbox-next)
+                llm-native--inbox-next (1+ llm-native--inbox-next)))))
+    event))
+
 (defun llm-native--dispatch ()
-  "Run the callbacks of every event in the inbox, in order."
-  (setq llm-native--timer nil)
-  ;; The position lives in globals, not in this frame: a callback that waits
-  ;; (a synchronous request) dispatches from inside this loop, and must carry on
-  ;; from the same place, or later events would overtake earlier ones.
-  (while llm-native--inbox
-    (let ((events (car llm-native--inbox)))
-      (if (>= llm-native--inbox-next (length events))
-          (progn (pop llm-native--inbox)
-                 (setq llm-native--inbox-next 0)
-                 (unless llm-native--inbox (setq llm-native--inbox-tail nil)))
-        (let ((event (aref events llm-native--inbox-next)))
-          (setq llm-native--inbox-next (1+ llm-native--inbox-next))
-          (llm-native--deliver event))))))
+  "Run the callbacks of the events in the inbox, in order, for a bounded time.
+What is left when `llm-native--dispatch-budget' is spent runs from the
+next timer.  A quit caught in a callback is passed on afterwards where
+quitting is allowed (a synchronous wait), so \\[keyboard-quit] still
+reaches the command that waits."
+  (when llm-native--timer
+    (cancel-timer llm-native--timer)
+    (setq llm-native--timer nil))
+  (let ((deadline (+ (float-time) llm-native--dispatch-budget))
+        (more t)
+        ;; Each dispatch, nested ones included, passes on its own quits only.
+        (llm-native--quit-pending nil))
+    ;; The position lives in globals, not in this frame: a callback that waits
+    ;; (a synchronous request) dispatches from inside this loop, and must carry
+    ;; on from the same place, or later events would overtake earlier ones.
+    (unwind-protect
+        (while more
+          (let ((event (llm-native--next-event)))
+            (if (null event)
+                (setq more nil)
+              (llm-native--deliver event)
+              (when (>= (float-time) deadline) (setq more nil)))))
+      ;; Time is up, or a callback threw past this frame: the rest runs later.
+      (when llm-native--inbox (llm-native--schedule)))
+    (when (and llm-native--quit-pending (not inhibit-quit))
+      (signal 'quit nil))))
 
 (defun llm-native--deliver (event)
   "Run the callback that EVENT is for, if its request is still registered."
@@ -175,34 +247,36 @@ Running requests then get an `llm-native-cancelled' error callback."
     (when handle
       (pcase (cadr event)
         ('record
-         (cl-incf (llm-native-handle-records handle))
-         (llm-native--call handle (llm-native-handle-on-record handle)
-                           (funcall (llm-native-handle-record-parser handle) (cddr event))))
+         (let ((record (llm-native--build handle "record"
+                                           (llm-native--handle-get handle :record-parser)
+                                           (cddr event))))
+           (unless (eq record llm-native--failed)
+             (cl-incf (llm-native-handle-records handle))
+             (llm-native--call handle :on-record record))))
         ('progress
          ;; The module sends what is new; callers get everything so far.
          (setf (llm-native-handle-text handle)
                (llm-native--append-text (llm-native-handle-text handle) (nth 2 event))
                (llm-native-handle-reasoning handle)
                (llm-native--append-text (llm-native-handle-reasoning handle) (nth 3 event)))
-         (llm-native--call handle (llm-native-handle-on-progress handle)
+         (llm-native--call handle :on-progress
                            (llm-native-handle-text handle) (llm-native-handle-reasoning handle)))
-        (kind
-         (remhash (car event) llm-native--registry)
-         (setf (llm-native-handle-finished handle) t)
-         (pcase kind
-           ('done
-            (llm-native--call handle (llm-native-handle-on-done handle)
-                              (if (nth 3 event)
-                                  (llm-native--chat-result (nth 3 event) handle)
-                                (list :status (nth 2 event)))))
-           ('error
-            (pcase-let ((`(,_ ,_ ,code ,message ,status ,body) event))
-              (llm-native--call handle (llm-native-handle-on-error handle)
-                                (alist-get code llm-native--error-symbols
-                                           'llm-native-internal-error)
-                                message
-                                (append (and status (list :status status))
-                                        (and body (list :body body))))))))))))
+        ('done
+         (let ((result (if (nth 3 event)
+                           (llm-native--build handle "result" #'llm-native--chat-result
+                                              (nth 3 event) handle)
+                         (list :status (nth 2 event)))))
+           (unless (eq result llm-native--failed)
+             (llm-native--finish handle)
+             (llm-native--call handle :on-done result))))
+        ('error
+         (pcase-let ((`(,_ ,_ ,code ,message ,status ,body) event))
+           (llm-native--finish handle)
+           (llm-native--call handle :on-error
+                             (alist-get code llm-native--error-symbols 'llm-native-internal-error)
+                             (llm-native--scrub handle message)
+                             (append (and status (list :status status))
+                                     (and body (list :body (llm-native--scrub handle body)))))))))))
 
 (defun llm-native--append-text (text delta)
   "Return TEXT followed by DELTA, copying neither when the other is empty.
@@ -211,22 +285,213 @@ A multi-megabyte answer then costs one string, not two."
         ((equal text "") delta)
         (t (concat text delta))))
 
-(defun llm-native--call (handle function &rest args)
-  "Call FUNCTION with ARGS in HANDLE's buffer, reporting any error it signals."
-  (when function
-    (let ((buffer (llm-native-handle-buffer handle)))
-      (condition-case-unless-debug err
-          (if (buffer-live-p buffer)
-              (with-current-buffer buffer (apply function args))
-            (with-temp-buffer (apply function args)))
-        (error
-         (display-warning 'llm-native
-                          (format "Error in a callback of request %d: %s"
-                                  (llm-native-handle-id handle)
-                                  (error-message-string err))
-                          :error))))))
+(defun llm-native--finish (handle)
+  "Mark HANDLE finished and drop it from the registry."
+  (remhash (llm-native-handle-id handle) llm-native--registry)
+  (setf (llm-native-handle-finished handle) t))
+
+(defun llm-native--abort (handle symbol message)
+  "Stop HANDLE's request and run its error callback with SYMBOL and MESSAGE.
+For a failure on the Emacs side of a request that has not finished:
+its transfer is cancelled and it leaves the registry."
+  (unless (llm-native-handle-finished handle)
+    (llm-native--finish handle)
+    (when llm-native--runtime
+      (llm-native--mod-cancel llm-native--runtime (llm-native-handle-id handle)))
+    (llm-native--call handle :on-error symbol message nil)))
+
+(defun llm-native--build (handle what function &rest args)
+  "Return FUNCTION applied to ARGS, a value built for HANDLE's request.
+WHAT names the value for the message.  When it cannot be built (a record
+Emacs cannot represent: an integer beyond its range, a NUL in a string,
+nesting too deep), fail that request alone with
+`llm-native-protocol-error' and return `llm-native--failed'."
+  (condition-case err
+      (apply function args)
+    (error
+     (llm-native--abort
+      handle 'llm-native-protocol-error
+      (format "Emacs cannot read the %s the server sent for request %d: %s"
+              what (llm-native-handle-id handle)
+              (if (and (eq (car err) 'json-parse-error) (stringp (cadr err)))
+                  (cadr err)
+                (error-message-string err))))
+     llm-native--failed)
+    (quit
+     (setq llm-native--quit-pending t)
+     (llm-native--abort handle 'llm-native-cancelled
+                        (format "Quit while reading the %s of request %d"
+                                what (llm-native-handle-id handle)))
+     llm-native--failed)))
+
+(defun llm-native--call (handle key &rest args)
+  "Call HANDLE's callback KEY with ARGS in HANDLE's buffer.
+An error is reported with `display-warning' and the request carries on.
+A quit, or a `throw' past this frame, stops the request: its transfer
+is cancelled and its error callback runs (unless this was its terminal
+callback), while every other request carries on."
+  (let ((function (llm-native--handle-get handle key)))
+    (when function
+      (let ((buffer (llm-native-handle-buffer handle))
+            (outcome 'exit))
+        (unwind-protect
+            (setq outcome
+                  (condition-case-unless-debug err
+                      (progn (if (buffer-live-p buffer)
+                                 (with-current-buffer buffer (apply function args))
+                               (with-temp-buffer (apply function args)))
+                             nil)
+                    (error
+                     (display-warning 'llm-native
+                                      (format "Error in a callback of request %d: %s"
+                                              (llm-native-handle-id handle)
+                                              (error-message-string err))
+                                      :error)
+                     nil)
+                    (quit 'quit)))
+          (when (eq outcome 'exit) (llm-native--abandon handle)))
+        (when (eq outcome 'quit)
+          (setq llm-native--quit-pending t)
+          (llm-native--abort handle 'llm-native-cancelled
+                             (format "A callback of request %d quit; the request was stopped"
+                                     (llm-native-handle-id handle))))))))
+
+(defun llm-native--abandon (handle)
+  "Stop HANDLE's request while a `throw' unwinds through its callback.
+No Lisp of the caller's runs during the unwinding: the error callback
+runs from a timer."
+  (unless (llm-native-handle-finished handle)
+    (llm-native--finish handle)
+    (when llm-native--runtime
+      (llm-native--mod-cancel llm-native--runtime (llm-native-handle-id handle)))
+    (run-at-time 0 nil #'llm-native--call handle :on-error 'llm-native-cancelled
+                 (format "A callback of request %d exited non-locally; the request was stopped"
+                         (llm-native-handle-id handle))
+                 nil)))
 
 ;;;; Starting requests
+
+(defconst llm-native--common-keys
+  '(:url :method :headers :body :on-done :on-error
+    :connect-timeout :idle-timeout :timeout :proxy :insecure :max-record-size)
+  "The keys every request takes.")
+
+(defconst llm-native--request-keys
+  (append '(:format :on-record :json-object-type :json-array-type :json-null :json-false)
+          llm-native--common-keys)
+  "The keys of `llm-native-request'.")
+
+(defconst llm-native--chat-keys
+  (append '(:dialect :prompt :streaming :on-progress) llm-native--common-keys)
+  "The keys of `llm-native--chat-start'.")
+
+(defun llm-native--invalid (format-string &rest args)
+  "Signal `llm-native-invalid-spec' with the message FORMAT-STRING and ARGS.
+The data is the message alone: no value the caller passed rides along."
+  (signal 'llm-native-invalid-spec (list (apply #'format format-string args))))
+
+(defun llm-native--check-keys (args allowed)
+  "Signal unless ARGS is a plist whose keys are all in ALLOWED."
+  (unless (proper-list-p args)
+    (llm-native--invalid "Arguments must be a list of keys and values"))
+  (unless (cl-evenp (length args))
+    (llm-native--invalid "Odd number of arguments: keys and values come in pairs"))
+  (cl-loop for key in args by #'cddr
+           unless (memq key allowed)
+           do (llm-native--invalid "Unknown key %s (expected one of %s)"
+                                   (if (symbolp key) key (format "of type %s" (type-of key)))
+                                   (mapconcat #'symbol-name allowed " "))))
+
+(defconst llm-native--token-regexp "\\`[-!#$%&'*+.^_`|~0-9A-Za-z]+\\'"
+  "An HTTP token (RFC 9110), as header names and methods must be.")
+
+(defconst llm-native--control-regexp "[\0-\x08\n-\x1f\x7f]"
+  "Characters no URL or header may hold: NUL, CR, LF, the other controls but TAB.")
+
+(defun llm-native--check-line (what value)
+  "Signal unless VALUE is a string without control characters; WHAT names it.
+The message never quotes VALUE."
+  (unless (stringp value) (llm-native--invalid "%s must be a string" what))
+  (when (string-match-p llm-native--control-regexp value)
+    (llm-native--invalid "%s contains a control character (NUL, CR, LF...)" what)))
+
+(defun llm-native--check-url (url)
+  "Signal unless URL is an http or https URL without control characters."
+  (llm-native--check-line "The :url" url)
+  (let ((case-fold-search t))
+    (unless (string-match-p "\\`https?://" url)
+      (llm-native--invalid "Only http and https URLs are supported, not %s"
+                           (if (string-match "\\`\\([a-z][-a-z0-9+.]*\\):" url)
+                               (format "%s:" (match-string 1 url))
+                             "a URL without a scheme")))))
+
+(defun llm-native--header-strings (headers)
+  "Turn HEADERS, an alist of (NAME . VALUE) strings, into \"Name: value\" strings.
+Names must be HTTP tokens, values strings without line breaks or NUL.
+Messages name the header, never its value."
+  (unless (proper-list-p headers) (llm-native--invalid ":headers must be an alist"))
+  (let ((index 0))
+    (mapcar (lambda (h)
+              (setq index (1+ index))
+              (unless (and (consp h) (stringp (car h)))
+                (llm-native--invalid "Header %d is not a (NAME . VALUE) pair of strings" index))
+              (let ((name (car h)) (value (cdr h)))
+                (unless (string-match-p llm-native--token-regexp name)
+                  ;; Only the part that is a valid name: a whole "Name: value"
+                  ;; line passed as the name must not show its value.
+                  (llm-native--invalid "Header %d: the name %S is not an HTTP token"
+                                       index
+                                       (let ((end (string-match-p "[^-!#$%&'*+.^_`|~0-9A-Za-z]"
+                                                                  name)))
+                                         (if (and end (< end (length name)))
+                                             (concat (substring name 0 end) "...")
+                                           name))))
+                (llm-native--check-line (format "The value of header %s" name) value)
+                (concat name ": " value)))
+            headers)))
+
+(defun llm-native--display-url (url)
+  "Return URL without its userinfo, query and fragment, for messages and lists."
+  (let ((base (substring url 0 (string-match-p "[?#]" url))))
+    (if (string-match "\\`[A-Za-z][-A-Za-z0-9+.]*://\\([^/]*@\\)" base)
+        (concat (substring base 0 (match-beginning 1)) (substring base (match-end 1)))
+      base)))
+
+(defconst llm-native--secret-header-regexp "auth\\|key\\|token\\|secret\\|cookie\\|pass"
+  "Header names whose values are masked in messages the engine reports.")
+
+(defun llm-native--url-secrets (url)
+  "The userinfo and the query of URL, when it has them."
+  (let ((secrets nil))
+    (when (stringp url)
+      (when (string-match "\\`[A-Za-z][-A-Za-z0-9+.]*://\\([^/?#]*\\)@" url)
+        (push (match-string 1 url) secrets))
+      (when (string-match "[?]\\([^#]+\\)" url)
+        (push (match-string 1 url) secrets)))
+    secrets))
+
+(defun llm-native--secrets (urls headers)
+  "The strings of URLS and HEADERS that must not appear in a message.
+The userinfo and query of each URL, and the values of credential headers."
+  (let ((secrets (mapcan #'llm-native--url-secrets urls))
+        (case-fold-search t))
+    (dolist (h headers)
+      (when (string-match-p llm-native--secret-header-regexp (car h))
+        (push (cdr h) secrets)
+        ;; "Bearer KEY": the key alone may be echoed back.
+        (when (string-match "\\`[A-Za-z]+ +\\(.+\\)" (cdr h))
+          (push (match-string 1 (cdr h)) secrets))))
+    ;; Longest first, and none so short that masking would garble a message.
+    (sort (cl-remove-if (lambda (s) (< (length s) 4)) secrets)
+          (lambda (a b) (> (length a) (length b))))))
+
+(defun llm-native--scrub (handle text)
+  "Return TEXT with the secrets of HANDLE's request masked."
+  (if (stringp text)
+      (let ((text text))
+        (dolist (secret (llm-native--handle-get handle :secrets) text)
+          (setq text (string-replace secret "<redacted>" text))))
+    text))
 
 (defun llm-native--start (args spec handle)
   "Start a request and register HANDLE for it; return HANDLE.
@@ -234,10 +499,21 @@ ARGS are the caller's keys: :url, :method, :headers (an alist), :body
 \(encoded as UTF-8), the timeout keys, :on-done and :on-error.  SPEC
 holds the further module keys (:format, or :dialect and :streaming).
 HANDLE gets the current buffer and the two terminal callbacks."
-  (let* ((body (llm-native--encode-body (plist-get args :body)))
-         (spec (append (list :url (plist-get args :url)
-                             :method (or (plist-get args :method) (if body "POST" "GET"))
-                             :headers (llm-native--header-strings (plist-get args :headers))
+  (let* ((url (plist-get args :url))
+         (headers (plist-get args :headers))
+         (method (plist-get args :method))
+         (proxy (or (plist-get args :proxy) llm-native-proxy))
+         (_ (progn (llm-native--check-url url)
+                   (when method
+                     (unless (and (stringp method)
+                                  (string-match-p llm-native--token-regexp method))
+                       (llm-native--invalid ":method must be an HTTP token such as \"POST\"")))
+                   (when proxy (llm-native--check-line "The :proxy URL" proxy))))
+         (header-lines (llm-native--header-strings headers))
+         (body (llm-native--encode-body (plist-get args :body)))
+         (spec (append (list :url url
+                             :method (or method (if body "POST" "GET"))
+                             :headers header-lines
                              :body body)
                        spec
                        (llm-native--timeouts args)))
@@ -245,30 +521,25 @@ HANDLE gets the current buffer and the two terminal callbacks."
          (runtime (llm-native--runtime))
          (id (llm-native--mod-start runtime spec)))
     (setf (llm-native-handle-buffer handle) (current-buffer)
-          (llm-native-handle-on-done handle) (plist-get args :on-done)
-          (llm-native-handle-on-error handle) (plist-get args :on-error)
           (llm-native-handle-id handle) id
-          (llm-native-handle-url handle) (car (split-string (plist-get spec :url) "[?#]"))
+          (llm-native-handle-url handle) (llm-native--display-url url)
           (llm-native-handle-kind handle) (or (plist-get spec :dialect) (plist-get spec :format))
           (llm-native-handle-started handle) (float-time))
+    (llm-native--handle-put handle :on-done (plist-get args :on-done))
+    (llm-native--handle-put handle :on-error (plist-get args :on-error))
+    (llm-native--handle-put handle :secrets
+                            (llm-native--secrets (list url proxy) headers))
     (puthash id handle llm-native--registry)
     handle))
 
 (defun llm-native--encode-body (body)
   "Return BODY as a string of UTF-8 text for the module."
   (cond ((null body) nil)
-        ((not (stringp body)) (signal 'llm-native-invalid-spec (list ":body must be a string" body)))
+        ((not (stringp body))
+         (llm-native--invalid ":body must be a string, not a %s" (type-of body)))
         ((multibyte-string-p body) body)
         ;; A unibyte string is taken as UTF-8 bytes already.
         (t (decode-coding-string body 'utf-8))))
-
-(defun llm-native--header-strings (headers)
-  "Turn HEADERS, an alist of (NAME . VALUE), into \"Name: value\" strings."
-  (mapcar (lambda (h)
-            (unless (and (consp h) (stringp (car h)))
-              (signal 'llm-native-invalid-spec (list "Bad header, expected (NAME . VALUE)" h)))
-            (format "%s: %s" (car h) (cdr h)))
-          headers))
 
 (defun llm-native--timeouts (args)
   "Module plist entries for the timeout and proxy keys in ARGS."
@@ -331,7 +602,14 @@ Return a handle for `llm-native-cancel'.  ARGS is a plist:
 Callbacks run from a timer on Emacs's main loop, never before this
 function returns, in the buffer current now (a temporary buffer if it
 was killed).  Records arrive in order, then exactly one of :on-done and
-:on-error, and nothing after `llm-native-cancel'."
+:on-error, and nothing after `llm-native-cancel'.
+
+An unknown key, an odd-length ARGS, a header that is not a pair of
+strings, a header name that is not an HTTP token, or a NUL, CR or LF in
+the URL, method or headers signals `llm-native-invalid-spec'.  A record
+Emacs cannot represent (an integer beyond its range, a NUL in a string)
+fails that request alone with `llm-native-protocol-error'."
+  (llm-native--check-keys args llm-native--request-keys)
   (let* ((format (or (plist-get args :format) 'json))
          (parser (pcase format
                    ('sse (lambda (r) (list :type (nth 0 r) :data (nth 1 r) :id (nth 2 r))))
@@ -339,10 +617,10 @@ was killed).  Records arrive in order, then exactly one of :on-done and
                    ((or 'json 'ndjson 'json-array)
                     (let ((parse (llm-native--json-parser args)))
                       (lambda (r) (funcall parse (nth 1 r)))))
-                   (_ (signal 'llm-native-invalid-spec (list "Unknown :format" format))))))
+                   (_ (llm-native--invalid "Unknown :format %S" format)))))
     (llm-native--start args (list :format format)
-                       (llm-native--make-handle :on-record (plist-get args :on-record)
-                                                :record-parser parser))))
+                       (llm-native--new-handle :on-record (plist-get args :on-record)
+                                               :record-parser parser))))
 
 (defun llm-native-cancel (handle)
   "Cancel the request HANDLE: stop its transfer.
@@ -364,7 +642,8 @@ None of its callbacks runs afterwards."
     (unwind-protect
         (let ((inhibit-quit nil))
           (while (not (llm-native-handle-finished handle))
-            (accept-process-output llm-native--pipe 0.05)
+            ;; With events waiting, only let timers and other processes run.
+            (accept-process-output llm-native--pipe (if llm-native--inbox 0 0.05))
             (llm-native--drain)
             (when llm-native--inbox (llm-native--dispatch)))
           (setq done t))
@@ -376,6 +655,8 @@ ARGS are those of `llm-native-request' without the callbacks.  The
 value is a plist (:status STATUS :records RECORDS).  A failure signals
 its error symbol with data (MESSAGE . INFO).  \\[keyboard-quit] cancels the
 request."
+  (llm-native--check-keys args (cl-set-difference llm-native--request-keys
+                                                  '(:on-record :on-done :on-error)))
   (let* ((records nil) (status nil) (failure nil)
          (handle (apply #'llm-native-request
                         :on-record (lambda (r) (push r records))
@@ -424,6 +705,9 @@ Keys: :url :headers :method (default \"POST\") :dialect :prompt (canonical
 JSON) or :body, :streaming, :on-progress (TEXT REASONING), :on-done
 \(RESULT plist), :on-error (SYMBOL MESSAGE INFO), and the timeout keys of
 `llm-native-request'."
+  (llm-native--check-keys args llm-native--chat-keys)
+  (unless (proper-list-p (plist-get args :headers))
+    (llm-native--invalid ":headers must be an alist"))
   (let* ((dialect (plist-get args :dialect))
          (streaming (plist-get args :streaming))
          (body (or (plist-get args :body)
@@ -435,7 +719,7 @@ JSON) or :body, :streaming, :on-progress (TEXT REASONING), :on-done
                                     '(("Content-Type" . "application/json"))))
              args)
      (list :dialect dialect :streaming streaming)
-     (llm-native--make-handle :on-progress (plist-get args :on-progress)))))
+     (llm-native--new-handle :on-progress (plist-get args :on-progress)))))
 
 (defun llm-native-running-requests ()
   "Return the handles of the requests still running, oldest first."
