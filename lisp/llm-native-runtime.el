@@ -23,6 +23,7 @@
 (require 'json)
 (require 'llm-native-errors)
 (require 'llm-native-loader)
+(require 'llm-native-status)
 
 (declare-function llm-native--mod-open "ext:llm-native-module")
 (declare-function llm-native--mod-start "ext:llm-native-module")
@@ -116,7 +117,9 @@ error callback.  The next request opens the engine again."
     (when runtime (llm-native--mod-close runtime))
     (when (process-live-p llm-native--pipe) (delete-process llm-native--pipe))
     (setq llm-native--pipe nil)
-    (dolist (h pending) (setf (llm-native-handle-finished h) t))
+    (dolist (h pending)
+      (setf (llm-native-handle-finished h) t)
+      (llm-native--request-ended h 'cancelled))
     ;; From a timer, like every callback: this may run inside the pipe's sentinel.
     (when (and notify pending)
       (run-at-time 0 nil
@@ -187,6 +190,7 @@ Running requests then get an `llm-native-cancelled' error callback."
         (kind
          (remhash (car event) llm-native--registry)
          (setf (llm-native-handle-finished handle) t)
+         (llm-native--request-ended handle event)
          (pcase kind
            ('done
             (llm-native--call handle (llm-native-handle-on-done handle)
@@ -250,6 +254,7 @@ HANDLE gets the current buffer and the two terminal callbacks."
           (llm-native-handle-kind handle) (or (plist-get spec :dialect) (plist-get spec :format))
           (llm-native-handle-started handle) (float-time))
     (puthash id handle llm-native--registry)
+    (llm-native--request-started handle spec)
     handle))
 
 (defun llm-native--encode-body (body)
@@ -350,6 +355,7 @@ None of its callbacks runs afterwards."
   (let ((id (llm-native-handle-id handle)))
     (when (and id (gethash id llm-native--registry))
       (remhash id llm-native--registry)
+      (llm-native--request-ended handle 'cancelled)
       (when llm-native--runtime
         (llm-native--mod-cancel llm-native--runtime id)))
     (setf (llm-native-handle-finished handle) t)
@@ -358,7 +364,8 @@ None of its callbacks runs afterwards."
 (defun llm-native--wait (handle)
   "Wait until HANDLE's terminal callback ran.
 \\[keyboard-quit] cancels the request and quits."
-  (let ((done nil))
+  (let ((done nil)
+        (notice (llm-native--wait-notice handle)))
     (unwind-protect
         (let ((inhibit-quit nil))
           (while (not (llm-native-handle-finished handle))
@@ -366,6 +373,7 @@ None of its callbacks runs afterwards."
             (llm-native--drain)
             (when llm-native--inbox (llm-native--dispatch)))
           (setq done t))
+      (llm-native--wait-notice-end notice)
       (unless done (llm-native-cancel handle)))))
 
 (defun llm-native-request-sync (&rest args)

@@ -1,0 +1,91 @@
+;;; llm-native-status.el --- Mode-line status and the synchronous-wait message  -*- lexical-binding: t; -*-
+
+;; Copyright (C) 2026 The llm-native authors
+;; SPDX-License-Identifier: GPL-3.0-or-later
+
+;;; Commentary:
+
+;; The global mode line shows " LLM:N 42t/s" while N requests run (the
+;; tokens per second of those streaming now), and nothing otherwise: the
+;; element is a variable that is nil when no request runs, and the one-second
+;; timer that keeps the figure fresh exists only while requests run.
+;;
+;; A synchronous call (`llm-native-request-sync', `llm-chat') that has waited
+;; more than a second says in the echo area what it waits for and that C-g
+;; cancels it.
+
+;;; Code:
+
+(require 'llm-native-log)
+
+(declare-function llm-native-handle-url "llm-native-runtime")
+(declare-function llm-native-list-requests "llm-native-monitor")
+(defvar llm-native-mode)
+
+(defcustom llm-native-status-in-mode-line t
+  "Non-nil: show the running requests in the global mode line.
+Shown while `llm-native-mode' is on (or when the llm integration is
+not loaded) and a request runs."
+  :type 'boolean
+  :group 'llm-native)
+
+(defvar llm-native--status-string nil
+  "The mode-line text of the running requests, or nil when none runs.")
+(put 'llm-native--status-string 'risky-local-variable t)
+
+(defvar llm-native--status-timer nil
+  "The timer refreshing the status while requests run.")
+
+(defun llm-native--status-text ()
+  "The mode-line text for the running requests, or nil when none runs."
+  (let ((reqs (llm-native--running-reqs)))
+    (when (and reqs llm-native-status-in-mode-line
+               (or (not (boundp 'llm-native-mode)) llm-native-mode))
+      (let ((rate 0))
+        (dolist (req reqs)
+          (let ((f (llm-native--req-figures req)))
+            (when (eq (plist-get f :state) 'receiving)
+              (setq rate (+ rate (or (plist-get f :tokens-per-second) 0))))))
+        (propertize (if (> rate 0)
+                        (format " LLM:%d %dt/s" (length reqs) (round rate))
+                      (format " LLM:%d" (length reqs)))
+                    'help-echo "llm-native requests running; mouse-1: list them"
+                    'mouse-face 'mode-line-highlight
+                    'local-map (make-mode-line-mouse-map 'mouse-1 #'llm-native-list-requests))))))
+
+(defun llm-native--status-update ()
+  "Recompute the mode-line status; keep its timer only while requests run."
+  (let ((text (llm-native--status-text)))
+    (unless (equal text llm-native--status-string)
+      (setq llm-native--status-string text)
+      (force-mode-line-update t))
+    (cond ((and (> (hash-table-count llm-native--reqs) 0) (not llm-native--status-timer))
+           (setq llm-native--status-timer (run-at-time 1 1 #'llm-native--status-update)))
+          ((and (= (hash-table-count llm-native--reqs) 0) llm-native--status-timer)
+           (cancel-timer llm-native--status-timer)
+           (setq llm-native--status-timer nil)))))
+
+(unless (memq 'llm-native--status-string global-mode-string)
+  (setq global-mode-string (append global-mode-string '(llm-native--status-string))))
+
+;;;; The synchronous wait
+
+(defun llm-native--wait-message (handle started)
+  "Say in the echo area that a call has waited since STARTED for HANDLE."
+  (message "llm-native: waiting %ds for %s (C-g cancels)"
+           (round (- (float-time) started))
+           (or (llm-native-handle-url handle) "a response")))
+
+(defun llm-native--wait-notice (handle)
+  "Start the timer that reports a synchronous wait for HANDLE after a second."
+  (run-at-time 1 1 #'llm-native--wait-message handle (float-time)))
+
+(defun llm-native--wait-notice-end (timer)
+  "Stop TIMER from `llm-native--wait-notice' and clear its message."
+  (cancel-timer timer)
+  (let ((current (current-message)))
+    (when (and current (string-prefix-p "llm-native: waiting " current))
+      (message nil))))
+
+(provide 'llm-native-status)
+;;; llm-native-status.el ends here
