@@ -326,7 +326,7 @@ With KEEP-QUERY the values of credential parameters are replaced."
 ;;;; Copy as curl
 
 (defun llm-native--curl-variable (name url)
-  "The environment variable a curl command uses for header NAME's secret at URL."
+  "Return the environment variable to hold header NAME's secret for URL in curl."
   (let ((name (downcase name))
         (host (or (ignore-errors (url-host (url-generic-parse-url url))) "")))
     (cond ((string= name "cookie") "LLM_COOKIE")

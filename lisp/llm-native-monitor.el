@@ -89,7 +89,7 @@
     (setq llm-native-monitor--timer nil)))
 
 (defun llm-native-monitor--start (&rest _)
-  "Start the refresh timer unless it runs."
+  "Start the refresh timer unless it is running."
   (unless llm-native-monitor--timer
     (setq llm-native-monitor--timer (run-at-time 0.5 0.5 #'llm-native-monitor--tick))))
 

@@ -37,7 +37,7 @@ not loaded) and a request runs."
   "The timer refreshing the status while requests run.")
 
 (defun llm-native--status-text ()
-  "The mode-line text for the running requests, or nil when none runs."
+  "Return the mode-line text for the running requests, or nil if there are none."
   (let ((reqs (llm-native--running-reqs)))
     (when (and reqs llm-native-status-in-mode-line
                (or (not (boundp 'llm-native-mode)) llm-native-mode))

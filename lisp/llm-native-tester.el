@@ -46,7 +46,7 @@
     secrets))
 
 (defun llm-native-tester--wait (finished)
-  "Wait until FINISHED returns non-nil, at most `llm-native-test-timeout' seconds.
+  "Wait until FINISHED gives non-nil, at most `llm-native-test-timeout' seconds.
 Return non-nil when it finished."
   (let ((deadline (+ (float-time) llm-native-test-timeout)))
     (while (and (not (funcall finished)) (< (float-time) deadline))
@@ -68,7 +68,8 @@ Return non-nil when it finished."
                  :args '((:name "city" :type string :description "The city."))))
 
 (defun llm-native-tester--prompt (check called)
-  "The prompt of CHECK; CALLED is told when the tool runs."
+  "Return the prompt for CHECK.
+Its tool, if it has one, calls CALLED with its argument."
   (pcase check
     ((or 'tools 'tools-streaming)
      (llm-make-chat-prompt "What is the weather in Paris? Use the tool."
@@ -144,7 +145,7 @@ Signals on failure, with the provider's message."
        rate))))
 
 (defun llm-native-tester--table (provider rows)
-  "Show ROWS of PROVIDER's checks in `*llm-native-test*'."
+  "Display the result ROWS for PROVIDER in `*llm-native-test*'."
   (with-current-buffer (get-buffer-create "*llm-native-test*")
     (let ((inhibit-read-only t))
       (erase-buffer)
@@ -199,7 +200,7 @@ DETAIL the answer's gist or the error text, with keys masked."
                (pcase-let ((`(,detail ,ttft ,rate) (llm-native-tester--run provider check)))
                  (list check 'pass (- (float-time) started)
                        (llm-native--mask detail secrets) ttft rate))
-             ((debug error)
+             (error
               (list check 'fail (- (float-time) started)
                     (llm-native--mask (llm-native-tester--error-text err) secrets) nil nil))))
          rows)))
