@@ -8,7 +8,8 @@
 ;; The global mode line shows " LLM:N 42t/s" while N requests run (the
 ;; tokens per second of those streaming now), and nothing otherwise: the
 ;; element is a variable that is nil when no request runs, and the one-second
-;; timer that keeps the figure fresh exists only while requests run.
+;; timer that keeps the figure fresh runs only while requests run (and stops
+;; at its first tick after the last one ended).
 ;;
 ;; A synchronous call (`llm-native-request-sync', `llm-chat') that has waited
 ;; more than a second says in the echo area what it waits for and that C-g
@@ -33,6 +34,10 @@ not loaded) and a request runs."
   "The mode-line text of the running requests, or nil when none runs.")
 (put 'llm-native--status-string 'risky-local-variable t)
 
+(defvar llm-native--status-map
+  (make-mode-line-mouse-map 'mouse-1 #'llm-native-list-requests)
+  "Keymap of the mode-line status.")
+
 (defvar llm-native--status-timer nil
   "The timer refreshing the status while requests run.")
 
@@ -51,19 +56,25 @@ not loaded) and a request runs."
                       (format " LLM:%d" (length reqs)))
                     'help-echo "llm-native requests running; mouse-1: list them"
                     'mouse-face 'mode-line-highlight
-                    'local-map (make-mode-line-mouse-map 'mouse-1 #'llm-native-list-requests))))))
+                    'local-map llm-native--status-map)))))
 
 (defun llm-native--status-update ()
-  "Recompute the mode-line status; keep its timer only while requests run."
+  "Recompute the mode-line status; make sure its timer runs while requests run."
   (let ((text (llm-native--status-text)))
     (unless (equal text llm-native--status-string)
       (setq llm-native--status-string text)
       (force-mode-line-update t))
-    (cond ((and (> (hash-table-count llm-native--reqs) 0) (not llm-native--status-timer))
-           (setq llm-native--status-timer (run-at-time 1 1 #'llm-native--status-update)))
-          ((and (= (hash-table-count llm-native--reqs) 0) llm-native--status-timer)
-           (cancel-timer llm-native--status-timer)
-           (setq llm-native--status-timer nil)))))
+    (when (and text (not llm-native--status-timer))
+      (setq llm-native--status-timer (run-at-time 1 1 #'llm-native--status-tick)))))
+
+(defun llm-native--status-tick ()
+  "Refresh the status; stop the timer once no request runs.
+The timer outlives the last request by up to a second, so a run of
+short requests does not make a timer each."
+  (llm-native--status-update)
+  (unless llm-native--status-string
+    (cancel-timer llm-native--status-timer)
+    (setq llm-native--status-timer nil)))
 
 (unless (memq 'llm-native--status-string global-mode-string)
   (setq global-mode-string (append global-mode-string '(llm-native--status-string))))
