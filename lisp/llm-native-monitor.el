@@ -146,10 +146,10 @@ Times are seconds: Time the duration, TTFT until the first token (the
 first record of a plain request).  Tok/s counts from the first token;
 while a request streams it is an estimate (4 bytes a token).
 \\{llm-native-monitor-mode-map}"
-  (setq tabulated-list-format [("Id" 4 llm-native-monitor--id<) ("State" 12 t)
-                               ("Kind" 16 t) ("Time" 7 nil :right-align t)
+  (setq tabulated-list-format [("Id" 4 llm-native-monitor--id<) ("State" 11 t)
+                               ("Kind" 12 t) ("Time" 7 nil :right-align t)
                                ("TTFT" 6 nil :right-align t) ("Tok/s" 6 nil :right-align t)
-                               ("Bytes" 7 nil :right-align t) ("Buffer" 18 t) ("URL" 0 t)])
+                               ("Bytes" 7 nil :right-align t) ("Buffer" 14 t) ("URL" 0 t)])
   (setq tabulated-list-padding 1)
   (add-hook 'tabulated-list-revert-hook #'llm-native-monitor--refresh nil t)
   ;; Shown again after being hidden: refresh again.

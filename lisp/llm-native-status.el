@@ -76,6 +76,8 @@ short requests does not make a timer each."
     (cancel-timer llm-native--status-timer)
     (setq llm-native--status-timer nil)))
 
+;; A mode-line list must not start with a symbol (that makes it a conditional).
+(unless global-mode-string (setq global-mode-string (list "")))
 (unless (memq 'llm-native--status-string global-mode-string)
   (setq global-mode-string (append global-mode-string '(llm-native--status-string))))
 
