@@ -59,7 +59,7 @@ not loaded) and a request runs."
                     'local-map llm-native--status-map)))))
 
 (defun llm-native--status-update ()
-  "Recompute the mode-line status; make sure its timer runs while requests run."
+  "Recompute the mode-line status; start its timer if requests are running."
   (let ((text (llm-native--status-text)))
     (unless (equal text llm-native--status-string)
       (setq llm-native--status-string text)
@@ -68,7 +68,7 @@ not loaded) and a request runs."
       (setq llm-native--status-timer (run-at-time 1 1 #'llm-native--status-tick)))))
 
 (defun llm-native--status-tick ()
-  "Refresh the status; stop the timer once no request runs.
+  "Refresh the status; stop the timer once no request is running.
 The timer outlives the last request by up to a second, so a run of
 short requests does not make a timer each."
   (llm-native--status-update)
