@@ -212,7 +212,9 @@ estimate, text bytes / 4) and :tokens-per-second (from the first token)."
 (defun llm-native--safe-url (url &optional keep-query)
   "URL without userinfo and, unless KEEP-QUERY, without its query.
 With KEEP-QUERY the values of credential parameters are replaced."
-  (pcase-let ((`(,base ,_ ,query) (llm-native--url-parts url)))
+  (pcase-let ((`(,base ,_ ,query) (if (string-match-p "[?#@]" url)
+                                         (llm-native--url-parts url)
+                                       (list url nil nil))))
     (if (and keep-query query)
         (concat base "?"
                 (mapconcat (lambda (p)
@@ -289,10 +291,11 @@ With KEEP-QUERY the values of credential parameters are replaced."
 
 (defun llm-native--log-response (req)
   "Write REQ's summary line, after its raw response when `debug' captured one."
-  (let* ((spec (llm-native--req-spec req))
-         (secrets (llm-native--spec-secrets spec))
-         (raw (and (eq llm-native-log-level 'debug) (llm-native--req-meter req)
-                   (llm-native--mod-meter-raw (llm-native--req-meter req)))))
+  (let* ((raw (and (eq llm-native-log-level 'debug) (llm-native--req-meter req)
+                   (llm-native--mod-meter-raw (llm-native--req-meter req))))
+         ;; Only the raw bytes and an error's message can hold a secret.
+         (secrets (and (or raw (llm-native--req-message req))
+                       (llm-native--spec-secrets (llm-native--req-spec req)))))
     (llm-native--log-write
      (concat
       (if raw
@@ -301,11 +304,11 @@ With KEEP-QUERY the values of credential parameters are replaced."
                   (if (cdr raw) (format ", cut at %d" llm-native-log-capture-limit) "")
                   (llm-native--mask (decode-coding-string (car raw) 'utf-8) secrets))
         "")
-      (llm-native--mask (llm-native--summary-line req) secrets)
+      (llm-native--summary-line req secrets)
       "\n"))))
 
-(defun llm-native--summary-line (req)
-  "The `info' line of the finished REQ."
+(defun llm-native--summary-line (req &optional secrets)
+  "The `info' line of the finished REQ; its error message masks SECRETS."
   (let* ((spec (llm-native--req-spec req))
          (figures (llm-native--req-figures req))
          (outcome (llm-native--req-outcome req)))
@@ -321,7 +324,8 @@ With KEEP-QUERY the values of credential parameters are replaced."
             (pcase outcome
               ('done "done")
               ('cancelled "cancelled")
-              (_ (format "%s: %s" outcome (or (llm-native--req-message req) "")))))))
+              (_ (format "%s: %s" outcome
+                         (llm-native--mask (or (llm-native--req-message req) "") secrets)))))))
 
 ;;;; Copy as curl
 

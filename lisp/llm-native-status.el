@@ -43,9 +43,11 @@ not loaded) and a request runs."
 
 (defun llm-native--status-text ()
   "Return the mode-line text for the running requests, or nil if there are none."
-  (let ((reqs (llm-native--running-reqs)))
-    (when (and reqs llm-native-status-in-mode-line
-               (or (not (boundp 'llm-native-mode)) llm-native-mode))
+  (let ((reqs (and llm-native-status-in-mode-line
+                   (or (not (boundp 'llm-native-mode)) llm-native-mode)
+                   (> (hash-table-count llm-native--reqs) 0)
+                   (llm-native--running-reqs))))
+    (when reqs
       (let ((rate 0))
         (dolist (req reqs)
           (let ((f (llm-native--req-figures req)))
@@ -87,7 +89,7 @@ short requests does not make a timer each."
   "Say in the echo area that a call has waited since STARTED for HANDLE."
   (message "llm-native: waiting %ds for %s (C-g cancels)"
            (round (- (float-time) started))
-           (or (llm-native-handle-url handle) "a response")))
+           (llm-native--safe-url (or (llm-native-handle-url handle) "a response"))))
 
 (defun llm-native--wait-notice (handle)
   "Start the timer that reports a synchronous wait for HANDLE after a second."
