@@ -87,8 +87,11 @@ ARGS go to `llm-native-request'.  Return (HANDLE BASE RESULT)."
 (ert-deftest llm-native-log-info-error-and-tokens ()
   "An error's line names it and the provider's message; a chat's line its tokens."
   (llm-native-log-test--with-log 'info
-    (llm-native-log-test--run '(:status 500 :body "{\"error\":{\"message\":\"boom\"}}"))
-    (should (string-match-p " 500 [0-9]+B .* llm-native-http-error: HTTP 500" (llm-native-log-test--log)))
+    ;; A provider that quotes the key back: masked in the line.
+    (llm-native-log-test--run '(:status 500 :body "{\"error\":{\"message\":\"boom xk-HEADER-2\"}}"))
+    (should (string-match-p " 500 [0-9]+B .* llm-native-http-error: HTTP 500.*boom <redacted>"
+                            (llm-native-log-test--log)))
+    (llm-native-log-test--no-secret (llm-native-log-test--log))
     (kill-buffer "*llm-native-log*")
     (let* ((base (llm-native-test-scenario '(:fixture "openai-chat/text-usage.sse")))
            (done nil))
