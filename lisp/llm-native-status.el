@@ -41,28 +41,36 @@ not loaded) and a request runs."
 (defvar llm-native--status-timer nil
   "The timer refreshing the status while requests run.")
 
-(defun llm-native--status-text ()
-  "Return the mode-line text for the running requests, or nil if there are none."
-  (let ((reqs (and llm-native-status-in-mode-line
-                   (or (not (boundp 'llm-native-mode)) llm-native-mode)
-                   (> (hash-table-count llm-native--reqs) 0)
-                   (llm-native--running-reqs))))
-    (when reqs
-      (let ((rate 0))
-        (dolist (req reqs)
-          (let ((f (llm-native--req-figures req)))
-            (when (eq (plist-get f :state) 'receiving)
-              (setq rate (+ rate (or (plist-get f :tokens-per-second) 0))))))
-        (propertize (if (> rate 0)
-                        (format " LLM:%d %dt/s" (length reqs) (round rate))
-                      (format " LLM:%d" (length reqs)))
-                    'help-echo "llm-native requests running; mouse-1: list them"
-                    'mouse-face 'mode-line-highlight
-                    'local-map llm-native--status-map)))))
+(defvar llm-native--status-rate 0
+  "Tokens per second of the running requests at the last refresh.")
 
-(defun llm-native--status-update ()
-  "Recompute the mode-line status; start its timer if requests are running."
-  (let ((text (llm-native--status-text)))
+(defun llm-native--status-text (&optional measure)
+  "Return the mode-line text for the running requests, or nil if there are none.
+With MEASURE, sum the tokens per second of those receiving anew;
+otherwise reuse the last sum, so starting or ending a request costs
+the same however many others run."
+  (let ((count (hash-table-count llm-native--reqs)))
+    (when (and llm-native-status-in-mode-line
+               (or (not (boundp 'llm-native-mode)) llm-native-mode)
+               (> count 0))
+      (when measure
+        (let ((rate 0))
+          (maphash (lambda (_ req)
+                     (let ((f (llm-native--req-figures req)))
+                       (when (eq (plist-get f :state) 'receiving)
+                         (setq rate (+ rate (or (plist-get f :tokens-per-second) 0))))))
+                   llm-native--reqs)
+          (setq llm-native--status-rate rate)))
+      (propertize (if (> llm-native--status-rate 0)
+                      (format " LLM:%d %dt/s" count (round llm-native--status-rate))
+                    (format " LLM:%d" count))
+                  'help-echo "llm-native requests running; mouse-1: list them"
+                  'mouse-face 'mode-line-highlight
+                  'local-map llm-native--status-map))))
+
+(defun llm-native--status-update (&optional measure)
+  "Recompute the mode-line status (MEASURE: the rate too); start its timer if needed."
+  (let ((text (llm-native--status-text measure)))
     (unless (equal text llm-native--status-string)
       (setq llm-native--status-string text)
       (force-mode-line-update t))
@@ -70,11 +78,12 @@ not loaded) and a request runs."
       (setq llm-native--status-timer (run-at-time 1 1 #'llm-native--status-tick)))))
 
 (defun llm-native--status-tick ()
-  "Refresh the status; stop the timer once no request is running.
+  "Refresh the status and its rate; stop the timer once no request is running.
 The timer outlives the last request by up to a second, so a run of
 short requests does not make a timer each."
-  (llm-native--status-update)
+  (llm-native--status-update t)
   (unless llm-native--status-string
+    (setq llm-native--status-rate 0)
     (cancel-timer llm-native--status-timer)
     (setq llm-native--status-timer nil)))
 
