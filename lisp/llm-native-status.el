@@ -69,7 +69,8 @@ the same however many others run."
                   'local-map llm-native--status-map))))
 
 (defun llm-native--status-update (&optional measure)
-  "Recompute the mode-line status (MEASURE: the rate too); start its timer if needed."
+  "Recompute the mode-line status; start its timer if needed.
+With MEASURE, also sum the tokens per second anew."
   (let ((text (llm-native--status-text measure)))
     (unless (equal text llm-native--status-string)
       (setq llm-native--status-string text)
