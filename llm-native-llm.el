@@ -707,7 +707,15 @@ A value JSON cannot carry signals `llm-invalid-argument'."
        (400 'llm-request-bad-request)
        (_ 'llm-request-error)))
     ('llm-native-timeout 'llm-request-timeout)
+    ;; Cancelled by someone other than its owner (the request list): say so.
+    ('llm-native-cancelled 'llm-native-cancelled)
     (_ 'llm-request-error)))
+
+;; For llm callers, `llm-native-cancelled' is one of llm's request errors too.
+(unless (memq 'llm-request-error (get 'llm-native-cancelled 'error-conditions))
+  (put 'llm-native-cancelled 'error-conditions
+       (append (remq 'error (get 'llm-native-cancelled 'error-conditions))
+               (get 'llm-request-error 'error-conditions))))
 
 (defun llm-native--fail (call symbol message)
   "Finish CALL by passing SYMBOL and MESSAGE to its error callback."
@@ -1056,5 +1064,8 @@ ERROR-CALLBACK gets an llm error symbol and a message."
   (llm-native--start-embedding provider string-list t vector-callback error-callback))
 
 (provide 'llm-native-llm)
+
+;; The provider tester is part of the llm integration.
+(require 'llm-native-tester)
 
 ;;; llm-native-llm.el ends here

@@ -24,6 +24,7 @@
 (require 'cl-print)
 (require 'llm-native-errors)
 (require 'llm-native-loader)
+(require 'llm-native-status)
 
 (declare-function llm-native--mod-open "ext:llm-native-module")
 (declare-function llm-native--mod-start "ext:llm-native-module")
@@ -146,7 +147,9 @@ error callback.  The next request opens the engine again."
     (when runtime (llm-native--mod-close runtime))
     (when (process-live-p llm-native--pipe) (delete-process llm-native--pipe))
     (setq llm-native--pipe nil)
-    (dolist (h pending) (setf (llm-native-handle-finished h) t))
+    (dolist (h pending)
+      (setf (llm-native-handle-finished h) t)
+      (llm-native--request-ended h 'cancelled))
     ;; From a timer, like every callback: this may run inside the pipe's sentinel.
     (when (and notify pending)
       (run-at-time 0 nil
@@ -267,11 +270,11 @@ reaches the command that waits."
                                               (nth 3 event) handle)
                          (list :status (nth 2 event)))))
            (unless (eq result llm-native--failed)
-             (llm-native--finish handle)
+             (llm-native--finish handle event)
              (llm-native--call handle :on-done result))))
         ('error
          (pcase-let ((`(,_ ,_ ,code ,message ,status ,body) event))
-           (llm-native--finish handle)
+           (llm-native--finish handle event)
            (llm-native--call handle :on-error
                              (alist-get code llm-native--error-symbols 'llm-native-internal-error)
                              (llm-native--scrub handle message)
@@ -285,17 +288,20 @@ A multi-megabyte answer then costs one string, not two."
         ((equal text "") delta)
         (t (concat text delta))))
 
-(defun llm-native--finish (handle)
-  "Mark HANDLE finished and drop it from the registry."
+(defun llm-native--finish (handle outcome)
+  "Mark HANDLE finished with OUTCOME and drop it from the registry.
+OUTCOME is its terminal event, `cancelled', or (SYMBOL MESSAGE) for a
+failure on the Emacs side; the log and the request list record it."
   (remhash (llm-native-handle-id handle) llm-native--registry)
-  (setf (llm-native-handle-finished handle) t))
+  (setf (llm-native-handle-finished handle) t)
+  (llm-native--request-ended handle outcome))
 
 (defun llm-native--abort (handle symbol message)
   "Stop HANDLE's request and run its error callback with SYMBOL and MESSAGE.
 For a failure on the Emacs side of a request that has not finished:
 its transfer is cancelled and it leaves the registry."
   (unless (llm-native-handle-finished handle)
-    (llm-native--finish handle)
+    (llm-native--finish handle (list symbol message))
     (when llm-native--runtime
       (llm-native--mod-cancel llm-native--runtime (llm-native-handle-id handle)))
     (llm-native--call handle :on-error symbol message nil)))
@@ -361,7 +367,7 @@ callback), while every other request carries on."
 No Lisp of the caller's runs during the unwinding: the error callback
 runs from a timer."
   (unless (llm-native-handle-finished handle)
-    (llm-native--finish handle)
+    (llm-native--finish handle 'cancelled)
     (when llm-native--runtime
       (llm-native--mod-cancel llm-native--runtime (llm-native-handle-id handle)))
     (run-at-time 0 nil #'llm-native--call handle :on-error 'llm-native-cancelled
@@ -530,6 +536,7 @@ HANDLE gets the current buffer and the two terminal callbacks."
     (llm-native--handle-put handle :secrets
                             (llm-native--secrets (list url proxy) headers))
     (puthash id handle llm-native--registry)
+    (llm-native--request-started handle spec)
     handle))
 
 (defun llm-native--encode-body (body)
@@ -629,7 +636,7 @@ None of its callbacks runs afterwards."
     (signal 'wrong-type-argument (list 'llm-native-handle-p handle)))
   (let ((id (llm-native-handle-id handle)))
     (when (and id (gethash id llm-native--registry))
-      (remhash id llm-native--registry)
+      (llm-native--finish handle 'cancelled)
       (when llm-native--runtime
         (llm-native--mod-cancel llm-native--runtime id)))
     (setf (llm-native-handle-finished handle) t)
@@ -638,7 +645,8 @@ None of its callbacks runs afterwards."
 (defun llm-native--wait (handle)
   "Wait until HANDLE's terminal callback ran.
 \\[keyboard-quit] cancels the request and quits."
-  (let ((done nil))
+  (let ((done nil)
+        (notice (llm-native--wait-notice handle)))
     (unwind-protect
         (let ((inhibit-quit nil))
           (while (not (llm-native-handle-finished handle))
@@ -647,6 +655,7 @@ None of its callbacks runs afterwards."
             (llm-native--drain)
             (when llm-native--inbox (llm-native--dispatch)))
           (setq done t))
+      (llm-native--wait-notice-end notice)
       (unless done (llm-native-cancel handle)))))
 
 (defun llm-native-request-sync (&rest args)

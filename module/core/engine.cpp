@@ -80,6 +80,7 @@ ErrorCode code_for_curl(CURLcode rc) {
 }
 
 std::once_flag curl_init_once;
+std::atomic<std::size_t> capture_limit{0};
 
 }  // namespace
 
@@ -88,6 +89,7 @@ struct Transfer final : RecordSink {
   RequestId id = 0;
   RequestSpec spec;
   EventQueue* queue = nullptr;
+  std::shared_ptr<Meter> meter;
   CURL* easy = nullptr;
   curl_slist* header_list = nullptr;
   char curl_error[CURL_ERROR_SIZE] = {0};
@@ -124,6 +126,7 @@ struct Transfer final : RecordSink {
     ev.id = id;
     ev.kind = EventKind::Record;
     ev.record = std::move(record);
+    meter->mark(meter->first_token_us);
     queue->push(std::move(ev));
   }
 
@@ -132,6 +135,7 @@ struct Transfer final : RecordSink {
   void decide() {
     decided = true;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    meter->status.store(status, std::memory_order_relaxed);
     if (status < 200 || status >= 300) {
       http_error = true;
       return;
@@ -166,12 +170,17 @@ struct Transfer final : RecordSink {
                          r.reasoning.data() + published_reasoning, reasoning_len);
     published_text += text_len;
     published_reasoning += reasoning_len;
+    meter->text_bytes.fetch_add(text_len + reasoning_len, std::memory_order_relaxed);
+    meter->mark(meter->first_token_us);
   }
 
   // libcurl's write callback.
   size_t on_body(const char* data, size_t size) {
     last_data = Clock::now();
     got_body = true;
+    meter->bytes.fetch_add(size, std::memory_order_relaxed);
+    meter->mark(meter->first_byte_us);
+    if (meter->capture_limit) meter->capture(data, size);
     if (!decided) decide();
     if (http_error) {
       size_t room = spec.max_record > error_body.size() ? spec.max_record - error_body.size() : 0;
@@ -185,6 +194,7 @@ struct Transfer final : RecordSink {
 
   void push_terminal(Event&& ev) {
     ev.id = id;
+    meter->mark(meter->end_us);
     queue->push(std::move(ev));
   }
 
@@ -263,6 +273,12 @@ size_t write_callback(char* data, size_t size, size_t nmemb, void* user) {
   return static_cast<Transfer*>(user)->on_body(data, size * nmemb);
 }
 
+// Installed only while the debug log captures: the response's head goes into the capture.
+size_t header_callback(char* data, size_t size, size_t nmemb, void* user) {
+  static_cast<Transfer*>(user)->meter->capture(data, size * nmemb);
+  return size * nmemb;
+}
+
 void validate(const RequestSpec& spec) {
   std::string url = lower(spec.url.substr(0, 8));
   if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
@@ -317,6 +333,10 @@ struct Engine::Worker {
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_callback);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
     curl_easy_setopt(e, CURLOPT_PRIVATE, t.get());
+    if (t->meter->capture_limit) {
+      curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_callback);
+      curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
+    }
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
     curl_easy_setopt(e, CURLOPT_POSTREDIR, static_cast<long>(CURL_REDIR_POST_301 | CURL_REDIR_POST_302));
@@ -455,8 +475,10 @@ RequestId Engine::start(RequestSpec spec) {
   }
   t->spec = std::move(spec);
   t->queue = &worker_->queue;
+  t->meter = std::make_shared<Meter>(capture_limit.load(std::memory_order_relaxed));
   RequestId id = t->id;
   live_.insert(id);
+  meters_.emplace(id, t->meter);
   ++started_;
   {
     std::lock_guard<std::mutex> lock(worker_->inbox_mutex);
@@ -468,6 +490,7 @@ RequestId Engine::start(RequestSpec spec) {
 
 void Engine::cancel(RequestId id) {
   if (closed_ || live_.erase(id) == 0) return;
+  meters_.erase(id);
   worker_->queue.forget(id);
   {
     std::lock_guard<std::mutex> lock(worker_->inbox_mutex);
@@ -479,13 +502,17 @@ void Engine::cancel(RequestId id) {
 std::vector<Event> Engine::drain() {
   std::vector<Event> events = worker_->queue.drain();
   for (const Event& e : events)
-    if (e.terminal()) live_.erase(e.id);
+    if (e.terminal()) {
+      live_.erase(e.id);
+      meters_.erase(e.id);
+    }
   return events;
 }
 
 bool Engine::close(std::chrono::milliseconds wait) {
   if (closed_) return true;
   closed_ = true;
+  meters_.clear();
   worker_->queue.disconnect_doorbell();
   {
     std::lock_guard<std::mutex> lock(worker_->inbox_mutex);
@@ -506,6 +533,13 @@ bool Engine::close(std::chrono::milliseconds wait) {
 }
 
 bool Engine::closed() const { return closed_; }
+
+std::shared_ptr<Meter> Engine::meter(RequestId id) const {
+  auto it = meters_.find(id);
+  return it == meters_.end() ? nullptr : it->second;
+}
+
+void Engine::set_capture_limit(std::size_t bytes) { capture_limit.store(bytes); }
 
 EngineStats Engine::stats() const {
   EngineStats s;

@@ -10,12 +10,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
 #include "dialect.hpp"
 #include "event.hpp"
 #include "framing.hpp"
+#include "meter.hpp"
 
 namespace llm_native {
 
@@ -58,11 +60,18 @@ class Engine {
   bool close(std::chrono::milliseconds wait = std::chrono::milliseconds(2000));
   bool closed() const;
   EngineStats stats() const;
+  // The figures of a request not yet drained to its terminal event (else null). The
+  // caller may keep the pointer as long as it likes.
+  std::shared_ptr<Meter> meter(RequestId id) const;
+  // Requests started from now on keep up to `bytes` raw response bytes in their Meter
+  // (the debug log); 0 keeps none. Any thread.
+  static void set_capture_limit(std::size_t bytes);
 
  private:
   struct Worker;
   std::shared_ptr<Worker> worker_;
   std::unordered_set<RequestId> live_;  // started and not yet drained to their terminal event
+  std::unordered_map<RequestId, std::shared_ptr<Meter>> meters_;  // of the live_ requests
   uint64_t started_ = 0;
   bool closed_ = false;
 };

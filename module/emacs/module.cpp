@@ -128,6 +128,71 @@ emacs_value mod_stats(emacs_env* raw, ptrdiff_t, emacs_value* args, void*) noexc
   });
 }
 
+// A Meter handle in Lisp owns one reference to the Meter.
+void finalize_meter(void* ptr) noexcept { delete static_cast<std::shared_ptr<Meter>*>(ptr); }
+
+const Meter& meter_arg(const Env& env, emacs_value v) {
+  if (!env.is_type(v, "user-ptr") || env.raw()->get_user_finalizer(env.raw(), v) != finalize_meter)
+    throw LispError("wrong-type-argument", "not an llm-native meter");
+  auto* m = static_cast<std::shared_ptr<Meter>*>(env.raw()->get_user_ptr(env.raw(), v));
+  env.check();
+  return **m;
+}
+
+emacs_value mod_meter(emacs_env* raw, ptrdiff_t, emacs_value* args, void*) noexcept {
+  return boundary(raw, [&](Env& env) {
+    Runtime& rt = runtime_arg(env, args[0]);
+    std::shared_ptr<Meter> m = rt.engine->meter(static_cast<RequestId>(env.to_integer(args[1])));
+    if (!m) return env.nil();
+    auto holder = std::make_unique<std::shared_ptr<Meter>>(std::move(m));
+    emacs_value v = raw->make_user_ptr(raw, finalize_meter, holder.get());
+    env.check();
+    holder.release();
+    return v;
+  });
+}
+
+emacs_value mod_meter_read(emacs_env* raw, ptrdiff_t, emacs_value* args, void*) noexcept {
+  return boundary(raw, [&](Env& env) {
+    const Meter& m = meter_arg(env, args[0]);
+    auto seconds = [&](const std::atomic<int64_t>& us) {
+      int64_t n = us.load(std::memory_order_relaxed);
+      return n < 0 ? env.nil() : env.number(static_cast<double>(n) / 1e6);
+    };
+    long status = m.status.load(std::memory_order_relaxed);
+    std::vector<emacs_value> items{
+        env.integer(static_cast<int64_t>(m.bytes.load(std::memory_order_relaxed))),
+        status ? env.integer(status) : env.nil(),
+        seconds(m.first_byte_us),
+        seconds(m.first_token_us),
+        seconds(m.end_us),
+        env.integer(static_cast<int64_t>(m.text_bytes.load(std::memory_order_relaxed))),
+        env.number(static_cast<double>(m.elapsed_us()) / 1e6)};
+    return env.vector(items);
+  });
+}
+
+emacs_value mod_meter_raw(emacs_env* raw, ptrdiff_t, emacs_value* args, void*) noexcept {
+  return boundary(raw, [&](Env& env) {
+    const Meter& m = meter_arg(env, args[0]);
+    if (!m.capture_limit) return env.nil();
+    bool truncated = false;
+    std::string bytes = m.raw(&truncated);
+    emacs_value s = raw->make_unibyte_string(raw, bytes.data(), static_cast<ptrdiff_t>(bytes.size()));
+    env.check();
+    return env.call("cons", {s, truncated ? env.t() : env.nil()});
+  });
+}
+
+emacs_value mod_set_capture(emacs_env* raw, ptrdiff_t, emacs_value* args, void*) noexcept {
+  return boundary(raw, [&](Env& env) {
+    int64_t n = env.to_integer(args[0]);
+    if (n < 0) throw std::invalid_argument("the capture limit must not be negative");
+    Engine::set_capture_limit(static_cast<std::size_t>(n));
+    return env.nil();
+  });
+}
+
 emacs_value mod_build_body(emacs_env* raw, ptrdiff_t, emacs_value* args, void*) noexcept {
   return boundary(raw, [&](Env& env) {
     const Dialect& dialect = dialect_for(parse_dialect(env.to_string(args[0])));
@@ -171,6 +236,18 @@ int emacs_module_init(struct emacs_runtime* runtime) noexcept {
     defun(env, "llm-native--mod-build-body", 3, 3, mod_build_body,
           "Return the request body DIALECT builds from the canonical PROMPT (JSON text).\n"
           "STREAMING non-nil asks for a streamed response.\n\n(fn DIALECT PROMPT STREAMING)");
+    defun(env, "llm-native--mod-meter", 2, 2, mod_meter,
+          "Return the meter of request ID on RUNTIME, or nil once its end was drained.\n"
+          "The meter stays readable after the request ended.\n\n(fn RUNTIME ID)");
+    defun(env, "llm-native--mod-meter-read", 1, 1, mod_meter_read,
+          "Return METER's figures as a vector [BYTES STATUS FIRST-BYTE FIRST-TOKEN END\n"
+          "TEXT-BYTES NOW]: times in seconds since the request started, nil until they\n"
+          "happened.\n\n(fn METER)");
+    defun(env, "llm-native--mod-meter-raw", 1, 1, mod_meter_raw,
+          "Return (BYTES . TRUNCATED), the raw response METER captured, or nil when it\n"
+          "captured nothing (its request started with capture off).\n\n(fn METER)");
+    defun(env, "llm-native--mod-set-capture", 1, 1, mod_set_capture,
+          "Make requests started from now on capture up to LIMIT raw response bytes.\n\n(fn LIMIT)");
     env.call("provide", {env.intern("llm-native-module")});
   } catch (...) {
     return 3;

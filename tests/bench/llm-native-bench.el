@@ -697,7 +697,17 @@ The result is what `json-serialize' takes."
     ("limit-core" (:wall "wall" 1 " s" "" "")
      (:cpu "process CPU" 1 " s" "" "")
      (:main-cpu "polling thread CPU" 1 " s" "" "")
-     (:text-ok "text exact" 1 "" "exact" "")))
+     (:text-ok "text exact" 1 "" "exact" ""))
+    ("log-cost" (:small-off "200 small chats, log off" 1 " s" "" "")
+     (:small-info "200 small chats, info" 1 " s" "" "")
+     (:small-debug "200 small chats, debug" 1 " s" "" "")
+     (:main-cpu-off "  main-thread CPU, off" 1 " s" "" "")
+     (:main-cpu-info "  main-thread CPU, info" 1 " s" "" "")
+     (:stream-off "20k-token stream, off" 1 " s" "" "")
+     (:stream-info "20k-token stream, info" 1 " s" "" "")
+     (:hooks-off "start+end hooks, off" 1e6 " us" "" "")
+     (:hooks-info "start+end hooks, info" 1e6 " us" "" "")
+     (:text-ok "texts exact" 1 "" "exact" "")))
   "Per scenario, the table rows: (KEY LABEL SCALE UNIT TARGET INCUMBENT).")
 
 (defun llm-native-bench--print-table (results)
@@ -848,6 +858,63 @@ Print its JSON line and return (NAME SUMMARY JSON)."
     (princ (concat json "\n"))
     (list name summary json)))
 
+;;;; The wire log's cost
+
+(defconst llm-native-bench--log-small 200 "Small chats per log level in the log-cost scenario.")
+
+(defun llm-native-bench--log-hooks (n)
+  "Seconds the runtime's request-started and -ended calls take, averaged over N.
+They run on a fake handle with no meter, so only the Lisp side is timed."
+  (let ((handle (llm-native--make-handle :id 0 :url "http://127.0.0.1/x"))
+        (spec (list :method "POST" :url "http://127.0.0.1/x?key=k"
+                    :headers '("Authorization: Bearer k" "Content-Type: application/json")
+                    :body "{}"))
+        (event '(0 done 200 nil))
+        (llm-native--runtime nil)
+        (llm-native--last-req llm-native--last-req)
+        (llm-native--history llm-native--history))
+    (garbage-collect)
+    (let ((start (float-time)))
+      (dotimes (_ n)
+        (llm-native--request-started handle spec)
+        (llm-native--request-ended handle event))
+      (/ (- (float-time) start) n))))
+
+(defun llm-native-bench-log-cost (throughput)
+  "One run of the log-cost scenario; THROUGHPUT is the throughput scenario's base.
+At each log level: 200 small streamed chats one after another (where a
+per-request cost shows), and at nil and `info' the 20,000-token stream
+\=(where a per-byte cost would).  The log buffer is emptied first."
+  (let* ((small (llm-native-bench--scenario
+                 (list :generate (list :dialect "openai-chat" :tokens 20))))
+         (provider (llm-native-bench--openai small))
+         (result nil) (ok t))
+    (dolist (level '(nil info debug))
+      (let ((llm-native-log-level level)
+            (name (if level (symbol-name level) "off")))
+        (when (get-buffer "*llm-native-log*") (kill-buffer "*llm-native-log*"))
+        (garbage-collect)
+        (let ((before (llm-native-bench--snapshot)))
+          (dotimes (_ llm-native-bench--log-small)
+            (let ((stream (llm-native-bench--stream provider)))
+              (llm-native-bench--wait (lambda () (llm-native-bench--finished-p stream)) 60)
+              (when (plist-get (funcall stream) :error) (setq ok nil))))
+          (let ((delta (llm-native-bench--delta before)))
+            (setq result (append result
+                                 (list (intern (concat ":small-" name)) (plist-get delta :wall))
+                                 (unless (eq level 'debug)
+                                   (list (intern (concat ":main-cpu-" name))
+                                         (plist-get delta :main-cpu)))))))
+        (unless (eq level 'debug)
+          (let ((stream (llm-native-bench-throughput throughput)))
+            (unless (plist-get stream :text-ok) (setq ok nil))
+            (setq result (append result (list (intern (concat ":stream-" name))
+                                              (plist-get stream :wall)))))
+          (setq result (append result (list (intern (concat ":hooks-" name))
+                                            (llm-native-bench--log-hooks 2000)))))))
+    (when (get-buffer "*llm-native-log*") (kill-buffer "*llm-native-log*"))
+    (append result (list :text-ok ok))))
+
 (defun llm-native-bench--warm-up ()
   "Make one short request, outside every measurement.
 It opens the engine and the connection path (or, for the incumbent,
@@ -917,6 +984,7 @@ scenarios and print the comparison."
         (run "memory" nil #'llm-native-bench-memory)
         (run "limit-curl" runs (lambda () (llm-native-bench-curl throughput)))
         (run "limit-core" nil (lambda () (llm-native-bench-core throughput runs)))
+        (run "log-cost" runs (lambda () (llm-native-bench-log-cost throughput)))
         (when compare
           (let ((slow llm-native-bench-incumbent-slow-runs)
                 (some llm-native-bench-incumbent-runs)

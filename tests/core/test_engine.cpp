@@ -262,3 +262,41 @@ TEST_CASE("engine: invalid specs are refused before they start") {
   spec.method = "GE T";
   CHECK_THROWS_AS(engine.start(spec), std::invalid_argument);
 }
+
+TEST_CASE("engine: the meter counts bytes and times, and captures raw bytes only when asked") {
+  Engine engine(-1);
+  std::string base = scenario(engine, R"({"body": "0123456789", "content_type": "text/plain"})");
+  RequestSpec spec;
+  spec.url = base + "/x";
+  spec.format = Format::Raw;
+  RequestId quiet = engine.start(spec);
+  std::shared_ptr<Meter> quiet_meter = engine.meter(quiet);
+  REQUIRE(static_cast<bool>(quiet_meter));
+  Engine::set_capture_limit(30);
+  RequestId loud = engine.start(spec);
+  Engine::set_capture_limit(0);
+  std::shared_ptr<Meter> loud_meter = engine.meter(loud);
+  int ended = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (ended < 2 && std::chrono::steady_clock::now() < deadline) {
+    for (const Event& e : engine.drain()) ended += e.terminal();
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  REQUIRE(ended == 2);
+  // Drained to their ends: the engine lets go, the holders keep reading.
+  CHECK(!engine.meter(quiet));
+  for (const auto& m : {quiet_meter, loud_meter}) {
+    CHECK(m->bytes.load() == 10);
+    CHECK(m->status.load() == 200);
+    CHECK(m->first_byte_us.load() >= 0);
+    CHECK(m->first_token_us.load() >= m->first_byte_us.load());
+    CHECK(m->end_us.load() >= m->first_token_us.load());
+  }
+  bool truncated = false;
+  CHECK(quiet_meter->raw(&truncated).empty());
+  CHECK_FALSE(truncated);
+  std::string raw = loud_meter->raw(&truncated);
+  CHECK(raw.size() == 30);  // the head alone is longer than the limit
+  CHECK(raw.rfind("HTTP/1.1 200", 0) == 0);
+  CHECK(truncated);
+}

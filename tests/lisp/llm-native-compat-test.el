@@ -1,6 +1,6 @@
 ;;; llm-native-compat-test.el --- Tests of llm-native's llm API layer -*- lexical-binding: t -*-
 
-;; Copyright (C) 2026 The llm-native authors
+;; Copyright (C) 2026 llm-native developers
 
 ;;; Commentary:
 

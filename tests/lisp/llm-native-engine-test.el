@@ -381,7 +381,7 @@ The plist is (:records LIST :done INFO :error (SYMBOL MESSAGE INFO) :handle H)."
     (should (eq (alist-get 'tls (car (last (llm-native-test-requests base)))) t))))
 
 (ert-deftest llm-native-engine-request-list ()
-  "The request list shows running requests (never a URL's query) and cancels them."
+  "The request list shows requests (never a URL's query) and cancels them."
   (require 'llm-native-monitor)
   (let* ((base (llm-native-test-scenario
                 (list :generate (list :dialect "openai-chat" :tokens 400 :interval-ms 10))))
@@ -393,10 +393,13 @@ The plist is (:records LIST :done INFO :error (SYMBOL MESSAGE INFO) :handle H)."
         (should (string-match-p (regexp-quote (concat base "/v1/chat")) (buffer-string)))
         (should-not (string-match-p "SECRET" (buffer-string)))
         (goto-char (point-min))
-        (while (and (not (eobp)) (not (eq (tabulated-list-get-id) (plist-get state :handle))))
+        (while (and (not (eobp))
+                    (not (eq (llm-native--req-handle (tabulated-list-get-id))
+                             (plist-get state :handle))))
           (forward-line 1))
         (llm-native-monitor-cancel)
-        (should-not (string-match-p (regexp-quote base) (buffer-string)))))
+        ;; It stays listed, as cancelled.
+        (should (string-match-p (concat " cancelled .*" (regexp-quote base)) (buffer-string)))))
     (should-not (memq (plist-get state :handle) (llm-native-running-requests)))
     (llm-native-test-wait-until
      (lambda () (eq t (alist-get 'disconnected (car (llm-native-test-requests base))))))))
