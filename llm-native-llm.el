@@ -257,17 +257,6 @@ credential.  The usual headers are returned as they are."
               (when (and value (not (string-empty-p value)))
                 (push (cons (car header) value) result)))))))))
 
-(defun llm-native--secrets (headers)
-  "Return the credentials among HEADERS, to be masked in messages."
-  (let ((case-fold-search t) (secrets nil))
-    (dolist (header headers secrets)
-      (when (string-match-p "auth\\|key\\|token\\|secret\\|cookie" (car header))
-        (let ((value (cdr header)))
-          (push (if (string-match "\\`\\(?:Bearer\\|Basic\\|Token\\) +" value)
-                    (substring value (match-end 0))
-                  value)
-                secrets))))))
-
 (defun llm-native--gemini-key-to-header (provider url headers)
   "Move the Gemini PROVIDER's key out of URL into HEADERS.
 Return (URL . HEADERS).  llm sends the key in the query string; a
@@ -325,7 +314,7 @@ missing, `llm-not-supported' for a type llm-native does not serve."
                 (list (format "The %s provider has no http(s) URL: %S"
                               (llm-native--type-label provider) url))))
       (list :dialect dialect :url url :headers headers
-            :secrets (llm-native--secrets headers)))))
+            :secrets (llm-native--secrets (list url) headers)))))
 
 ;;;; Model lists
 
@@ -694,9 +683,8 @@ A value JSON cannot carry signals `llm-invalid-argument'."
 
 (defun llm-native--redact (call message)
   "Return MESSAGE with the secrets of CALL's provider masked."
-  (let ((message (if (stringp message) message (format "%s" message))))
-    (dolist (secret (llm-native--call-secrets call) message)
-      (setq message (string-replace secret "<redacted>" message)))))
+  (llm-native--mask (if (stringp message) message (format "%s" message))
+                    (llm-native--call-secrets call)))
 
 (defun llm-native--llm-error-symbol (symbol info)
   "Return the llm error symbol for the engine error SYMBOL with INFO."
@@ -1065,7 +1053,5 @@ ERROR-CALLBACK gets an llm error symbol and a message."
 
 (provide 'llm-native-llm)
 
-;; The provider tester is part of the llm integration.
-(require 'llm-native-tester)
 
 ;;; llm-native-llm.el ends here

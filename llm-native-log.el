@@ -243,11 +243,6 @@ With KEEP-QUERY the values of credential parameters are replaced."
           (push (cdr p) secrets))))
     (sort (delete-dups secrets) (lambda (a b) (> (length a) (length b))))))
 
-(defun llm-native--mask (text secrets)
-  "TEXT with every string of SECRETS replaced by <redacted>."
-  (dolist (secret secrets text)
-    (setq text (string-replace secret "<redacted>" text))))
-
 ;;;; The log buffer
 
 (defun llm-native--log-write (text)

@@ -491,13 +491,17 @@ The userinfo and query of each URL, and the values of credential headers."
     (sort (cl-remove-if (lambda (s) (< (length s) 4)) secrets)
           (lambda (a b) (> (length a) (length b))))))
 
-(defun llm-native--scrub (handle text)
-  "Return TEXT with the secrets of HANDLE's request masked."
+(defun llm-native--mask (text secrets)
+  "Return TEXT with each of SECRETS replaced by <redacted>."
   (if (stringp text)
       (let ((text text))
-        (dolist (secret (llm-native--handle-get handle :secrets) text)
+        (dolist (secret secrets text)
           (setq text (string-replace secret "<redacted>" text))))
     text))
+
+(defun llm-native--scrub (handle text)
+  "Return TEXT with the secrets of HANDLE's request masked."
+  (llm-native--mask text (llm-native--handle-get handle :secrets)))
 
 (defun llm-native--start (args spec handle)
   "Start a request and register HANDLE for it; return HANDLE.

@@ -14,6 +14,8 @@
 (require 'cl-lib)
 (require 'llm-native)
 (require 'llm-native-monitor)
+;; Loading llm (the real one, or the stand-in in tests/llm-stand-in) attaches the integration.
+(require 'llm)
 (require 'llm-native-test-util)
 
 (setq llm-warn-on-nonfree nil)
