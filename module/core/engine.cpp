@@ -151,6 +151,7 @@ struct Transfer final : RecordSink {
   uint64_t decoded = 0;        // body bytes after content decoding, every hop
   bool paused = false;         // the write callback paused the transfer (queue backlog)
   size_t header_bytes = 0;     // this response's header bytes so far
+  bool headers_done = false;   // the blank line after this response's headers arrived
   // Redirects: where the request now goes, and how many hops it took.
   std::string current_url;
   std::string origin;          // of the request as made
@@ -262,7 +263,11 @@ struct Transfer final : RecordSink {
 
   // libcurl's header callback: one header line at a time (the status line included).
   size_t on_header(const char* data, size_t size) {
-    if (size >= 5 && std::string_view(data, 5) == "HTTP/") header_bytes = 0;  // a new response
+    if (size >= 5 && std::string_view(data, 5) == "HTTP/") {  // a new response (1xx, redirect)
+      header_bytes = 0;
+      headers_done = false;
+    }
+    if (size <= 2 && (size == 0 || data[0] == '\r' || data[0] == '\n')) headers_done = true;
     header_bytes += size;
     if (size > kMaxHeaderLine || header_bytes > 4 * kMaxHeaderLine) {
       std::string name(data, std::min<size_t>(size, 64));
@@ -328,9 +333,10 @@ struct Transfer final : RecordSink {
     if (rc != CURLE_OK && !(decoder && decoder->complete())) {
       const char* detail = curl_error[0] ? curl_error : curl_easy_strerror(rc);
       ErrorCode code = code_for_curl(rc);
-      // libcurl refuses a header line over its own limit (100 KB) as "out of memory".
-      if (rc == CURLE_OUT_OF_MEMORY && !got_body && std::strstr(detail, "header")) {
-        push_error(make_error(ErrorCode::Protocol, std::string("a response header is too large: ") + detail));
+      // libcurl refuses a header line over its own limit (100 KB) as "out of memory",
+      // before our header callback sees the line.
+      if (rc == CURLE_OUT_OF_MEMORY && !headers_done) {
+        push_error(make_error(ErrorCode::Protocol, "a response header exceeds libcurl's limit of 100 KB"));
         return;
       }
       std::string message = code == ErrorCode::Truncated
@@ -423,6 +429,7 @@ struct Transfer final : RecordSink {
     decided = got_body = http_error = unexpected_json = false;
     status = 0;
     header_bytes = 0;
+    headers_done = false;
     error_body.clear();
     framer.reset();
     curl_error[0] = 0;
