@@ -22,7 +22,9 @@ Cases (GET or POST; the query string tunes them):
   /flood?n=N            text/event-stream of N tiny events ("data: x")
   /redirect?to=URL&code=C   a C redirect (default 307) to URL
   /huge-header?kb=N     a 200 whose X-Huge header is N KiB
+  /loop                 a 302 to itself
   /ok                   {"ok": true}
+  /_control/shutdown    exit
   /_control/requests?listener=main|other   the requests recorded (JSON list)
 """
 
@@ -38,6 +40,7 @@ from urllib.parse import parse_qs, urlsplit
 
 RECORDED = {"main": [], "other": []}
 BOMBS = {}  # mib -> compressed body, made once
+STOP = None  # set: the server exits
 
 CHAT_EVENT = 'data: {"choices":[{"index":0,"delta":{"content":"a"}}]}\n\n'
 
@@ -135,6 +138,11 @@ async def serve_main(reader, writer, listener):
             writer.write(batch if count == 8192 else b"data: x\n\n" * count)
             sent += count
             await writer.drain()  # the client's pace: a paused transfer stops us here
+    elif path == "/_control/shutdown":
+        await send(writer, 200, "OK", [("Content-Type", "application/json")], b'{"ok": true}')
+        STOP.set()
+    elif path == "/loop":
+        await send(writer, 302, "Found", [("Location", "/loop")], b"")
     elif path == "/redirect":
         code = int(query.get("code", 307))
         await send(writer, code, "Redirect", [("Location", query["to"])], b"moved")
@@ -161,7 +169,8 @@ def handler(listener):
 
 
 async def main_async(args):
-    stop = asyncio.Event()
+    global STOP
+    stop = STOP = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(lambda _loop, _context: None)
     main = await asyncio.start_server(handler("main"), "127.0.0.1", 0)
