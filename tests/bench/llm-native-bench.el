@@ -516,6 +516,8 @@ Return (FAILURES . WRONG-TEXTS)."
                       :errors (car outcome)
                       :text-ok (and (zerop (car outcome)) (zerop (cdr outcome)))))))))
 
+(declare-function llm-native-hostile--url "llm-native-hostile-test")
+
 (defun llm-native-bench-flood ()
   "Scenario flood: a million tiny SSE events from the hostile server, as records.
 Measures the worst main-loop stall (the probe's lateness) and the peak

@@ -20,7 +20,8 @@
 (defvar llm-native-hostile--ports nil "Alist of the server's ports: port, other, tls.")
 
 (defun llm-native-hostile--port (which)
-  "The hostile server's port WHICH (`port', `other' or `tls'), starting it if needed."
+  "The hostile server's port WHICH: `port', `other' or `tls'.
+Starts the server if needed."
   (unless (process-live-p llm-native-hostile--server)
     (let ((buffer (generate-new-buffer " *llm-native-hostile-server*"))
           (tls (llm-native-test--tls-files)))
@@ -72,7 +73,8 @@
     (string-to-number (match-string 1))))
 
 (defun llm-native-hostile--sync-error (&rest args)
-  "Run `llm-native-request-sync' with ARGS; return the error it signals as (SYMBOL . DATA)."
+  "Run `llm-native-request-sync' with ARGS; return the error it signals.
+The value is (SYMBOL . DATA), or nil when it succeeded."
   (condition-case err
       (progn (apply #'llm-native-request-sync args) nil)
     (llm-native-request-error err)))
