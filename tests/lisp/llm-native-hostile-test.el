@@ -282,9 +282,9 @@ Another request started beside it finishes normally."
   "NUL, CR and LF in a URL or header value are refused; the message names no value."
   (should-error (llm-native-request :url "http://127.0.0.1:1/a\0b") :type 'llm-native-error)
   (let ((err (should-error (llm-native-request :url (llm-native-hostile--url "/ok")
-                                               :headers '(("x-api-key" . "sk-secret\n")))
+                                               :headers '(("x-api-key" . "sk-sec\r\nInjected: ret")))
                            :type 'llm-native-error)))
-    (should-not (string-match-p "sk-secret" (format "%S" err)))))
+    (should-not (string-match-p "sk-sec" (format "%S" err)))))
 
 (provide 'llm-native-hostile-test)
 ;;; llm-native-hostile-test.el ends here
