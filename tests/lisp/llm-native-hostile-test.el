@@ -76,9 +76,8 @@ Starts the server if needed."
   "KIB, plus what AddressSanitizer's quarantine may hold when it is loaded.
 Under `make asan' freed memory stays resident in the quarantine (256 MiB
 by default), which is the sanitizer's, not the engine's."
-  (if (with-temp-buffer
-        (insert-file-contents "/proc/self/maps")
-        (search-forward "libasan" nil t))
+  (if (cl-some (lambda (var) (string-match-p "\\`LD_PRELOAD=.*libasan" var))
+               initial-environment)
       (+ kib (* 256 1024))
     kib))
 
