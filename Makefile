@@ -126,7 +126,8 @@ tsan: deps
 	cmake --build build-tsan --target core_tests -j $(JOBS)
 	build-tsan/tests/core_tests
 
-# Fuzz the framers and decoders (libFuzzer, ASan+UBSan) for FUZZ_SECONDS.
+# Fuzz the framers and decoders (libFuzzer, ASan+UBSan) for FUZZ_SECONDS, starting from the
+# seeds in tests/fuzz/seeds (deep nesting, big integers, \u0000) and what earlier runs found.
 FUZZ_SECONDS ?= 120
 fuzz:
 	@sh scripts/install-deps.sh fuzz
@@ -134,7 +135,8 @@ fuzz:
 	  -DLLM_NATIVE_FUZZ=ON -DLLM_NATIVE_TESTS=OFF -DLLM_NATIVE_SANITIZE=address,undefined
 	cmake --build build-fuzz --target fuzz_stream -j $(JOBS)
 	mkdir -p build-fuzz/corpus
-	build-fuzz/tests/fuzz/fuzz_stream -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build-fuzz/corpus
+	build-fuzz/tests/fuzz/fuzz_stream -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build-fuzz/corpus \
+	  tests/fuzz/seeds
 
 clean:
 	rm -rf $(BUILD) build-asan build-tsan build-fuzz llm-native-module.so

@@ -51,6 +51,24 @@ local models can take minutes to load, hence the high default."
   :type '(choice number (const nil))
   :group 'llm-native)
 
+(defcustom llm-native-max-response-size (* 256 1024 1024)
+  "Bytes one response may decode to, counted after gzip, br or zstd.
+A response past it fails with `llm-native-too-large'."
+  :type 'integer
+  :group 'llm-native)
+
+(defcustom llm-native-redirect-policy 'same-origin
+  "Which redirects requests follow, at most five hops.
+`same-origin': only to the same scheme, host and port.  `cross-origin':
+also to other origins, but without the credential headers (Authorization,
+Cookie, Proxy-Authorization, x-api-key, x-goog-api-key, api-key and the
+request's :secret-headers) and, after a 301, 302 or 303, without the body
+\(a 307 or 308 that would re-send a body is refused).  `none': a redirect
+is an `llm-native-http-error'.  No redirect from https to http is ever
+followed."
+  :type '(choice (const same-origin) (const cross-origin) (const none))
+  :group 'llm-native)
+
 (defcustom llm-native-proxy nil
   "Proxy URL for every request, or nil for the environment's proxy settings."
   :type '(choice string (const nil))
@@ -103,6 +121,7 @@ Its callbacks and secrets live in the value of an uninterned symbol in the
 (defvar llm-native--inbox-tail nil "Last cons of `llm-native--inbox'.")
 (defvar llm-native--inbox-next 0 "Index of the next event in the first inbox vector.")
 (defvar llm-native--timer nil "The pending dispatch timer, if any.")
+(defvar llm-native--drain-timer nil "The pending retry of a deferred drain, if any.")
 
 ;;;; Runtime lifecycle
 
@@ -144,6 +163,9 @@ error callback.  The next request opens the engine again."
     (clrhash llm-native--registry)
     (setq llm-native--inbox nil llm-native--inbox-tail nil llm-native--inbox-next 0)
     (when llm-native--timer (cancel-timer llm-native--timer) (setq llm-native--timer nil))
+    (when llm-native--drain-timer
+      (cancel-timer llm-native--drain-timer)
+      (setq llm-native--drain-timer nil))
     (when runtime (llm-native--mod-close runtime))
     (when (process-live-p llm-native--pipe) (delete-process llm-native--pipe))
     (setq llm-native--pipe nil)
@@ -171,7 +193,24 @@ Running requests then get an `llm-native-cancelled' error callback."
   (llm-native--drain))
 
 (defun llm-native--drain ()
-  "Move every queued event from the module to the inbox; schedule dispatch."
+  "Move a batch of queued events from the module to the inbox; schedule dispatch.
+The module hands over a bounded batch and rings its pipe again while
+more wait.  Nothing is pulled while the inbox still holds events: the
+backlog stays in the module, which pauses transfers past its budget, and
+a timer comes back for it once the inbox was dispatched."
+  (when llm-native--runtime
+    (if llm-native--inbox
+        (unless llm-native--drain-timer
+          (setq llm-native--drain-timer (run-at-time 0 nil #'llm-native--drain-later)))
+      (llm-native--drain-batch))))
+
+(defun llm-native--drain-later ()
+  "Drain again from a timer (see `llm-native--drain')."
+  (setq llm-native--drain-timer nil)
+  (llm-native--drain))
+
+(defun llm-native--drain-batch ()
+  "Move one batch of events from the module to the inbox; schedule dispatch."
   (when llm-native--runtime
     (let ((events (llm-native--mod-drain llm-native--runtime)))
       (when (> (length events) 0)
@@ -379,7 +418,8 @@ runs from a timer."
 
 (defconst llm-native--common-keys
   '(:url :method :headers :body :on-done :on-error
-    :connect-timeout :idle-timeout :timeout :proxy :insecure :max-record-size)
+    :connect-timeout :idle-timeout :timeout :proxy :insecure :max-record-size
+    :max-response-size :redirects :secret-headers)
   "The keys every request takes.")
 
 (defconst llm-native--request-keys
@@ -563,7 +603,10 @@ HANDLE gets the current buffer and the two terminal callbacks."
         :timeout (if (plist-member args :timeout) (plist-get args :timeout) llm-native-timeout)
         :proxy (or (plist-get args :proxy) llm-native-proxy)
         :insecure (plist-get args :insecure)
-        :max-record-size (plist-get args :max-record-size)))
+        :max-record-size (plist-get args :max-record-size)
+        :max-response-size (or (plist-get args :max-response-size) llm-native-max-response-size)
+        :redirects (or (plist-get args :redirects) llm-native-redirect-policy)
+        :secret-headers (plist-get args :secret-headers)))
 
 (defun llm-native--json-parser (args)
   "A function parsing one JSON text as ARGS' :json-* keys ask."
@@ -609,6 +652,12 @@ Return a handle for `llm-native-cancel'.  ARGS is a plist:
 :proxy URL        Proxy; default `llm-native-proxy', then the environment.
 :insecure BOOL    Skip TLS certificate checks.
 :max-record-size BYTES  Largest record accepted (default 64 MiB).
+:max-response-size BYTES  Largest decoded response; default
+                  `llm-native-max-response-size'.
+:redirects POLICY `same-origin', `cross-origin' or `none'; default
+                  `llm-native-redirect-policy'.
+:secret-headers NAMES  Header names, besides the usual credential
+                  headers, never sent to another origin.
 
 Callbacks run from a timer on Emacs's main loop, never before this
 function returns, in the buffer current now (a temporary buffer if it

@@ -6,9 +6,12 @@
 #include <condition_variable>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <mutex>
+#include <new>
 #include <pthread.h>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -79,6 +82,46 @@ ErrorCode code_for_curl(CURLcode rc) {
   }
 }
 
+// ---- Redirects: every hop is checked here, libcurl never follows one on its own.
+
+constexpr long kMaxRedirects = 5;
+
+// Headers that carry credentials and never go to another origin.
+bool credential_header(const std::string& name, const std::vector<std::string>& secret) {
+  static const char* const kCredentials[] = {"authorization", "cookie", "proxy-authorization",
+                                             "x-api-key", "x-goog-api-key", "api-key"};
+  std::string n = lower(name);
+  for (const char* c : kCredentials)
+    if (n == c) return true;
+  for (const std::string& s : secret)
+    if (n == lower(s)) return true;
+  return false;
+}
+
+std::string header_name(const std::string& header) { return header.substr(0, header.find(':')); }
+
+// scheme://host:port of url (default port filled in), or "" when it cannot be parsed.
+std::string origin_of(const std::string& url) {
+  CURLU* u = curl_url();
+  if (!u) return {};
+  std::string origin;
+  char *scheme = nullptr, *host = nullptr, *port = nullptr;
+  if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK)
+    origin = lower(scheme) + "://" + lower(host) + ":" + port;
+  curl_free(scheme);
+  curl_free(host);
+  curl_free(port);
+  curl_url_cleanup(u);
+  return origin;
+}
+
+bool is_redirect_status(long status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
 std::once_flag curl_init_once;
 std::atomic<std::size_t> capture_limit{0};
 
@@ -105,6 +148,15 @@ struct Transfer final : RecordSink {
   std::optional<Error> failure;  // the first error; ends the request
   size_t published_text = 0, published_reasoning = 0;
   Clock::time_point last_data = Clock::now();
+  // Budgets and flow control.
+  uint64_t decoded = 0;        // body bytes after content decoding, every hop
+  bool paused = false;         // the write callback paused the transfer (queue backlog)
+  size_t header_bytes = 0;     // this response's header bytes so far
+  bool headers_done = false;   // the blank line after this response's headers arrived
+  // Redirects: where the request now goes, and how many hops it took.
+  std::string current_url;
+  std::string origin;          // of the request as made
+  long hops = 0;
 
   ~Transfer() override {
     if (easy) curl_easy_cleanup(easy);
@@ -178,10 +230,17 @@ struct Transfer final : RecordSink {
   size_t on_body(const char* data, size_t size) {
     last_data = Clock::now();
     got_body = true;
+    if (!decided) decide();
+    // The main thread is behind: hold the bytes in libcurl until a drain catches up.
+    if (!http_error && queue->backlogged()) {
+      paused = true;
+      return CURL_WRITEFUNC_PAUSE;
+    }
+    // After the pause check: libcurl hands paused bytes over again.
     meter->bytes.fetch_add(size, std::memory_order_relaxed);
     meter->mark(meter->first_byte_us);
     if (meter->capture_limit) meter->capture(data, size);
-    if (!decided) decide();
+    if (!within_budget(size)) return 0;
     if (http_error) {
       size_t room = spec.max_record > error_body.size() ? spec.max_record - error_body.size() : 0;
       error_body.append(data, std::min(room, size));
@@ -190,6 +249,42 @@ struct Transfer final : RecordSink {
     framer->feed(data, size, *this);
     if (decoder) publish_progress();
     return failure ? 0 : size;  // a short count makes libcurl stop the transfer
+  }
+
+  // Counts decoded body bytes against the response budget; false (and the request failed
+  // with TooLarge) past it. Compressed bodies count as what they inflate to.
+  bool within_budget(size_t size) {
+    decoded += size;
+    if (decoded <= spec.max_response) return true;
+    fail(make_error(ErrorCode::TooLarge, "the response exceeds the size budget of " +
+                                             std::to_string(spec.max_response) +
+                                             " bytes (counted after content decoding)"));
+    return false;
+  }
+
+  // libcurl's header callback: one header line at a time (the status line included).
+  size_t on_header(const char* data, size_t size) {
+    if (meter->capture_limit) meter->capture(data, size);  // the debug log shows the head too
+    if (size >= 5 && std::string_view(data, 5) == "HTTP/") {  // a new response (1xx, redirect)
+      header_bytes = 0;
+      headers_done = false;
+    }
+    if (size <= 2 && (size == 0 || data[0] == '\r' || data[0] == '\n')) headers_done = true;
+    header_bytes += size;
+    if (size > kMaxHeaderLine || header_bytes > 4 * kMaxHeaderLine) {
+      std::string name(data, std::min<size_t>(size, 64));
+      name = name.substr(0, name.find(':'));
+      bool named = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("!#$%&'*+-.^_`|~", c);
+      });
+      fail(make_error(ErrorCode::Protocol,
+                      size > kMaxHeaderLine
+                          ? "response header " + (named ? "'" + name + "' " : std::string()) + "exceeds " +
+                                std::to_string(kMaxHeaderLine) + " bytes"
+                          : "the response headers exceed " + std::to_string(4 * kMaxHeaderLine) + " bytes"));
+      return 0;
+    }
+    return size;
   }
 
   void push_terminal(Event&& ev) {
@@ -249,11 +344,23 @@ struct Transfer final : RecordSink {
     if (rc != CURLE_OK && !(decoder && decoder->complete())) {
       const char* detail = curl_error[0] ? curl_error : curl_easy_strerror(rc);
       ErrorCode code = code_for_curl(rc);
+      // libcurl refuses a header line over its own limit (100 KB) as "out of memory",
+      // before our header callback sees the line.
+      if (rc == CURLE_OUT_OF_MEMORY && !headers_done) {
+        push_error(make_error(ErrorCode::Protocol, "a response header exceeds libcurl's limit of 100 KB"));
+        return;
+      }
       std::string message = code == ErrorCode::Truncated
                                 ? std::string("the connection closed before the response ended: ") + detail
                                 : std::string(detail);
       push_error(make_error(code, std::move(message)));
       return;
+    }
+    if (decoder) {
+      if (auto bad = unreadable_json(decoder->result())) {
+        push_error(std::move(*bad));
+        return;
+      }
     }
     Event ev;
     ev.kind = EventKind::Done;
@@ -265,43 +372,194 @@ struct Transfer final : RecordSink {
     }
     push_terminal(std::move(ev));
   }
+
+  // The JSON texts of a chat result Lisp parses again (tool arguments, extras, the
+  // multi-turn state) must be within what Emacs reads; the dialects parse under the same
+  // limits, this is the last check before they cross.
+  static std::optional<Error> unreadable_json(const ChatResult& r) {
+    std::string why;
+    for (const ToolCall& c : r.tool_calls) {
+      if (!c.args_json.empty() && !json::validate(c.args_json, &why))
+        return make_error(ErrorCode::Protocol, "tool call '" + c.name + "' has arguments Emacs cannot read: " + why);
+      if (!c.extra_json.empty() && !json::validate(c.extra_json, &why))
+        return make_error(ErrorCode::Protocol, "tool call '" + c.name + "' has data Emacs cannot read: " + why);
+    }
+    if (!r.multi_turn_json.empty() && !json::validate(r.multi_turn_json, &why))
+      return make_error(ErrorCode::Protocol, "the response's multi-turn state is JSON Emacs cannot read: " + why);
+    return std::nullopt;
+  }
+
+  // ---- Redirects
+
+  enum class Hop { NotRedirect, Follow, Refused };
+
+  // Called when a response ended: a redirect the policy allows is set up on the easy handle
+  // (removed from the multi handle; the caller adds it again); a refused one queues the
+  // request's error. Credentials never leave the origin, a body never goes to another one.
+  Hop redirect(CURLcode rc) {
+    if (rc != CURLE_OK || failure) return Hop::NotRedirect;
+    long code = 0;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
+    char* location = nullptr;
+    curl_easy_getinfo(easy, CURLINFO_REDIRECT_URL, &location);
+    if (!is_redirect_status(code) || !location) return Hop::NotRedirect;
+    std::string target = location;
+    std::string target_origin = origin_of(target);
+    auto refuse = [&](const std::string& why) {
+      Error e = make_error(ErrorCode::Http, "HTTP " + std::to_string(code) + ": redirect " + why);
+      e.http_status = code;
+      push_error(std::move(e));
+      return Hop::Refused;
+    };
+    if (spec.redirects == RedirectPolicy::None) return refuse("not followed (redirects are off)");
+    if (++hops > kMaxRedirects) return refuse("not followed: more than " + std::to_string(kMaxRedirects) + " redirects");
+    std::string scheme = target_origin.substr(0, target_origin.find(':'));
+    if (scheme != "http" && scheme != "https") return refuse("to a URL that is not http or https refused");
+    if (lower(current_url.substr(0, 6)) == "https:" && scheme == "http")
+      return refuse("from https to http refused (" + target_origin + ")");
+    bool same = target_origin == origin;
+    if (!same && spec.redirects != RedirectPolicy::CrossOrigin)
+      return refuse("to another origin (" + target_origin + ") refused; :redirects cross-origin allows it");
+    bool has_body = !spec.body.empty() || (spec.method != "GET" && spec.method != "HEAD");
+    if (code == 303 && spec.method != "HEAD") drop_body();
+    if (!same && has_body) {
+      // 307 and 308 mean "send the same request there": that would hand the body over.
+      if (code == 307 || code == 308) return refuse("to another origin (" + target_origin + ") would re-send the request body; refused");
+      drop_body();
+    }
+    if (!same) {
+      std::vector<std::string>& h = spec.headers;
+      h.erase(std::remove_if(h.begin(), h.end(),
+                             [&](const std::string& x) { return credential_header(header_name(x), spec.secret_headers); }),
+              h.end());
+    }
+    current_url = target;
+    // Every later hop is judged against the origin the request has reached, so a chain
+    // back to the first host cannot win its credentials back: they are gone.
+    if (!same) origin = target_origin;
+    decided = got_body = http_error = unexpected_json = false;
+    status = 0;
+    header_bytes = 0;
+    headers_done = false;
+    error_body.clear();
+    framer.reset();
+    curl_error[0] = 0;
+    return Hop::Follow;
+  }
+
+  void drop_body() {
+    spec.method = "GET";
+    spec.body.clear();
+    std::vector<std::string>& h = spec.headers;
+    h.erase(std::remove_if(h.begin(), h.end(),
+                           [](const std::string& x) {
+                             std::string n = lower(header_name(x));
+                             return n == "content-type" || n == "content-length";
+                           }),
+            h.end());
+  }
 };
 
 namespace {
 
+// No exception leaves a libcurl callback: one that escapes fails its request, whose
+// transfer the zero return stops.
+template <class Body>
+size_t guarded(Transfer* t, Body&& body) {
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    try {
+      t->fail(make_error(ErrorCode::Internal, "out of memory while reading the response"));
+    } catch (...) {
+    }
+  } catch (const std::exception& e) {
+    try {
+      t->fail(make_error(ErrorCode::Internal, std::string("while reading the response: ") + e.what()));
+    } catch (...) {
+    }
+  } catch (...) {
+  }
+  return 0;
+}
+
 size_t write_callback(char* data, size_t size, size_t nmemb, void* user) {
-  return static_cast<Transfer*>(user)->on_body(data, size * nmemb);
+  auto* t = static_cast<Transfer*>(user);
+  return guarded(t, [&] { return t->on_body(data, size * nmemb); });
 }
 
-// Installed only while the debug log captures: the response's head goes into the capture.
 size_t header_callback(char* data, size_t size, size_t nmemb, void* user) {
-  static_cast<Transfer*>(user)->meter->capture(data, size * nmemb);
-  return size * nmemb;
+  auto* t = static_cast<Transfer*>(user);
+  return guarded(t, [&] { return t->on_header(data, size * nmemb); });
 }
 
+// Header names are tokens (RFC 9110).
+bool is_token(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || (c != 0 && std::strchr("!#$%&'*+-.^_`|~", c));
+  });
+}
+
+// Messages name the part at fault, never a URL or a header value (they hold keys).
 void validate(const RequestSpec& spec) {
+  auto has_control = [](const std::string& s) {
+    return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+  };
+  if (has_control(spec.url)) throw std::invalid_argument("the URL contains a control character (NUL, CR, LF, ...)");
   std::string url = lower(spec.url.substr(0, 8));
-  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
-    throw std::invalid_argument("only http and https URLs are supported: " + spec.url);
+  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+    size_t colon = spec.url.find(':');
+    std::string scheme = colon != std::string::npos && colon < 16 ? spec.url.substr(0, colon) : std::string();
+    throw std::invalid_argument("only http and https URLs are supported" +
+                                (is_token(scheme) ? " (not " + scheme + ")" : std::string()));
+  }
   if (spec.method.empty() ||
       std::any_of(spec.method.begin(), spec.method.end(),
                   [](char c) { return !std::isalpha(static_cast<unsigned char>(c)); }))
-    throw std::invalid_argument("invalid HTTP method: " + spec.method);
+    throw std::invalid_argument("invalid HTTP method (letters only)");
   for (const std::string& h : spec.headers) {
-    if (h.find_first_of("\r\n") != std::string::npos || h.find(':') == std::string::npos ||
-        h.find(':') == 0)
-      throw std::invalid_argument("invalid header (expected \"Name: value\"): " + h);
+    size_t colon = h.find(':');
+    std::string name = colon == std::string::npos ? std::string() : h.substr(0, colon);
+    if (!is_token(name)) throw std::invalid_argument("invalid header (expected \"Name: value\" with a token as name)");
+    if (h.find_first_of(std::string("\r\n\0", 3), colon) != std::string::npos)
+      throw std::invalid_argument("the value of header " + name + " contains CR, LF or NUL");
   }
+  for (const std::string& name : spec.secret_headers)
+    if (!is_token(name)) throw std::invalid_argument("invalid secret header name (expected a token)");
   if (spec.connect_timeout_ms < 0 || spec.idle_timeout_ms < 0 || spec.total_timeout_ms < 0)
     throw std::invalid_argument("timeouts must not be negative");
   if (spec.max_record == 0) throw std::invalid_argument("max record size must be positive");
+  if (spec.max_response == 0) throw std::invalid_argument("max response size must be positive");
+}
+
+// The method, body and headers of t's spec on its easy handle (again after a redirect).
+void apply_request(Transfer& t) {
+  CURL* e = t.easy;
+  const RequestSpec& s = t.spec;
+  curl_easy_setopt(e, CURLOPT_URL, t.current_url.c_str());
+  curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, static_cast<char*>(nullptr));
+  curl_easy_setopt(e, CURLOPT_NOBODY, 0L);
+  if (s.method == "GET") {
+    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+  } else if (s.method == "HEAD") {
+    curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+  } else {
+    if (s.method != "POST") curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, s.method.c_str());
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(s.body.size()));
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, s.body.data());
+  }
+  if (t.header_list) curl_slist_free_all(t.header_list);
+  t.header_list = nullptr;
+  for (const std::string& h : s.headers) t.header_list = curl_slist_append(t.header_list, h.c_str());
+  t.header_list = curl_slist_append(t.header_list, "Expect:");  // no 100-continue round trip
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, t.header_list);
 }
 
 }  // namespace
 
 // State shared by the engine (main thread) and its worker thread.
 struct Engine::Worker {
-  explicit Worker(int fd) : queue(fd) {}
+  Worker(int fd, QueueLimits limits) : queue(fd, limits) {}
 
   EventQueue queue;
   std::mutex inbox_mutex;
@@ -314,6 +572,7 @@ struct Engine::Worker {
   std::condition_variable done_cv;
   bool finished = false;
   std::atomic<uint64_t> active{0};
+  std::atomic<uint64_t> paused{0};  // transfers paused for the queue's backlog
 
   void wake() { curl_multi_wakeup(multi); }
 
@@ -325,21 +584,17 @@ struct Engine::Worker {
     }
     t->easy = e;
     const RequestSpec& s = t->spec;
-    curl_easy_setopt(e, CURLOPT_URL, s.url.c_str());
+    t->current_url = s.url;
+    t->origin = origin_of(s.url);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->curl_error);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_callback);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
     curl_easy_setopt(e, CURLOPT_PRIVATE, t.get());
-    if (t->meter->capture_limit) {
-      curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_callback);
-      curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
-    }
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
-    curl_easy_setopt(e, CURLOPT_POSTREDIR, static_cast<long>(CURL_REDIR_POST_301 | CURL_REDIR_POST_302));
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_callback);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);  // Transfer::redirect checks each hop
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "llm-native/" LLM_NATIVE_VERSION);
@@ -350,18 +605,7 @@ struct Engine::Worker {
       curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
       curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
     }
-    if (s.method == "GET") {
-      curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-    } else if (s.method == "HEAD") {
-      curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-    } else {
-      if (s.method != "POST") curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, s.method.c_str());
-      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(s.body.size()));
-      curl_easy_setopt(e, CURLOPT_POSTFIELDS, s.body.data());
-    }
-    for (const std::string& h : s.headers) t->header_list = curl_slist_append(t->header_list, h.c_str());
-    t->header_list = curl_slist_append(t->header_list, "Expect:");  // no 100-continue round trip
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->header_list);
+    apply_request(*t);
     t->last_data = Clock::now();
     if (curl_multi_add_handle(multi, e) != CURLM_OK) {
       t->push_error(make_error(ErrorCode::Internal, "curl_multi_add_handle failed"));
@@ -382,6 +626,79 @@ struct Engine::Worker {
 
     std::unordered_map<RequestId, std::unique_ptr<Transfer>> live;
     for (;;) {
+      // No exception leaves this thread: one that escapes a step is dropped, and the
+      // loop carries on (transfers fail one by one in their own guards).
+      try {
+        if (step(live)) break;
+      } catch (...) {
+        curl_multi_poll(multi, nullptr, 0, 100, nullptr);
+      }
+    }
+    try {
+      live.clear();
+    } catch (...) {
+    }
+    std::lock_guard<std::mutex> lock(done_mutex);
+    finished = true;
+    done_cv.notify_all();
+  }
+
+  // Ends transfer t with its terminal event; a failure to build it (out of memory) still
+  // ends the request, with an internal error.
+  static void finish(Transfer& t, CURLcode rc) {
+    try {
+      t.complete(rc);
+    } catch (...) {
+      try {
+        t.push_error(make_error(ErrorCode::Internal, "out of memory while finishing the request"));
+      } catch (...) {
+      }
+    }
+  }
+
+  // A transfer ended at libcurl's level: follow its redirect, or finish it.
+  void on_done(Transfer& t, CURLcode rc, std::unordered_map<RequestId, std::unique_ptr<Transfer>>& live) {
+    curl_multi_remove_handle(multi, t.easy);
+    Transfer::Hop hop = Transfer::Hop::NotRedirect;
+    try {
+      hop = t.redirect(rc);
+      if (hop == Transfer::Hop::Follow) {
+        apply_request(t);
+        t.last_data = Clock::now();
+        if (curl_multi_add_handle(multi, t.easy) == CURLM_OK) return;
+        t.push_error(make_error(ErrorCode::Internal, "curl_multi_add_handle failed"));
+        hop = Transfer::Hop::Refused;
+      }
+    } catch (...) {
+      hop = Transfer::Hop::NotRedirect;
+      t.fail(make_error(ErrorCode::Internal, "out of memory while following a redirect"));
+    }
+    if (hop != Transfer::Hop::Refused) finish(t, rc);
+    live.erase(t.id);
+  }
+
+  // Resumes the transfers the queue's backlog paused, once a drain has caught up.
+  void resume_paused(std::unordered_map<RequestId, std::unique_ptr<Transfer>>& live) {
+    if (paused.load() == 0 || queue.backlogged()) return;
+    for (auto& [id, t] : live) {
+      if (!t->paused) continue;
+      t->paused = false;
+      t->last_data = Clock::now();  // time spent paused is not idleness
+      // This may deliver the held bytes at once, and pause again.
+      curl_easy_pause(t->easy, CURLPAUSE_CONT);
+      if (queue.backlogged()) break;
+    }
+  }
+
+  void count_paused(const std::unordered_map<RequestId, std::unique_ptr<Transfer>>& live) {
+    uint64_t n = 0;
+    for (auto& [id, t] : live) n += t->paused;
+    paused.store(n);
+  }
+
+  // One turn of the worker loop; true when the engine is stopping.
+  bool step(std::unordered_map<RequestId, std::unique_ptr<Transfer>>& live) {
+    {
       std::vector<std::unique_ptr<Transfer>> starting;
       std::vector<RequestId> cancelling;
       bool stopping;
@@ -391,7 +708,13 @@ struct Engine::Worker {
         cancelling.swap(to_cancel);
         stopping = stop;
       }
-      for (auto& t : starting) add(std::move(t), live);
+      for (auto& t : starting) {
+        try {
+          add(std::move(t), live);
+        } catch (...) {
+          // t was moved into add; it ends there (out of memory queues nothing more).
+        }
+      }
       if (stopping) {
         for (auto& [id, t] : live) cancelling.push_back(id);
       }
@@ -401,12 +724,16 @@ struct Engine::Worker {
         curl_multi_remove_handle(multi, it->second->easy);
         Event ev;
         ev.kind = EventKind::Cancelled;
-        it->second->push_terminal(std::move(ev));
+        try {
+          it->second->push_terminal(std::move(ev));
+        } catch (...) {
+        }
         live.erase(it);
       }
       active.store(live.size());
-      if (stopping) break;
+      if (stopping) return true;
 
+      resume_paused(live);
       int running = 0;
       curl_multi_perform(multi, &running);
       int left = 0;
@@ -414,10 +741,7 @@ struct Engine::Worker {
         if (msg->msg != CURLMSG_DONE) continue;
         Transfer* t = nullptr;
         curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char**>(&t));
-        CURLcode rc = msg->data.result;
-        curl_multi_remove_handle(multi, msg->easy_handle);
-        t->complete(rc);
-        live.erase(t->id);
+        on_done(*t, msg->data.result, live);
       }
 
       // Idle timeouts: no body bytes for too long.
@@ -425,7 +749,7 @@ struct Engine::Worker {
       for (auto it = live.begin(); it != live.end();) {
         Transfer& t = *it->second;
         long idle = t.spec.idle_timeout_ms;
-        if (idle > 0 && now - t.last_data > std::chrono::milliseconds(idle)) {
+        if (idle > 0 && !t.paused && now - t.last_data > std::chrono::milliseconds(idle)) {
           curl_multi_remove_handle(multi, t.easy);
           char message[96];
           std::snprintf(message, sizeof message, "no data received for %g s (idle timeout)", idle / 1000.0);
@@ -436,12 +760,10 @@ struct Engine::Worker {
         }
       }
       active.store(live.size());
+      count_paused(live);
       curl_multi_poll(multi, nullptr, 0, live.empty() ? 1000 : 100, nullptr);
     }
-    live.clear();
-    std::lock_guard<std::mutex> lock(done_mutex);
-    finished = true;
-    done_cv.notify_all();
+    return false;
   }
 
   ~Worker() {
@@ -449,9 +771,9 @@ struct Engine::Worker {
   }
 };
 
-Engine::Engine(int doorbell_fd) {
+Engine::Engine(int doorbell_fd, QueueLimits limits) {
   std::call_once(curl_init_once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  worker_ = std::make_shared<Worker>(doorbell_fd);
+  worker_ = std::make_shared<Worker>(doorbell_fd, limits);
   worker_->multi = curl_multi_init();
   if (!worker_->multi) throw std::runtime_error("curl_multi_init failed");
   // Keep a few idle connections for reuse, not one per request ever run at once.
@@ -462,6 +784,13 @@ Engine::Engine(int doorbell_fd) {
 }
 
 Engine::~Engine() { close(); }
+
+RedirectPolicy parse_redirect_policy(const std::string& name) {
+  if (name == "none") return RedirectPolicy::None;
+  if (name == "same-origin") return RedirectPolicy::SameOrigin;
+  if (name == "cross-origin") return RedirectPolicy::CrossOrigin;
+  throw std::invalid_argument("unknown redirect policy (expected none, same-origin or cross-origin): " + name);
+}
 
 RequestId Engine::start(RequestSpec spec) {
   if (closed_) throw std::logic_error("the engine is closed");
@@ -506,6 +835,8 @@ std::vector<Event> Engine::drain() {
       live_.erase(e.id);
       meters_.erase(e.id);
     }
+  // Paused transfers wait for this: the worker resumes them when the backlog is gone.
+  if (worker_->paused.load() > 0 && !worker_->queue.backlogged()) worker_->wake();
   return events;
 }
 
@@ -546,6 +877,7 @@ EngineStats Engine::stats() const {
   s.started = started_;
   s.active = worker_->active.load();
   s.rings = worker_->queue.rings();
+  s.paused = worker_->paused.load();
   return s;
 }
 

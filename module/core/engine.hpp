@@ -16,10 +16,26 @@
 
 #include "dialect.hpp"
 #include "event.hpp"
+#include "event_queue.hpp"
 #include "framing.hpp"
 #include "meter.hpp"
 
 namespace llm_native {
+
+// Bytes one response may decode to (after gzip/br/zstd), by default.
+constexpr std::size_t kDefaultMaxResponse = 256u << 20;
+// A response header line longer than this, or a response's headers all together longer
+// than four times it, fail the request (a protocol error).
+constexpr std::size_t kMaxHeaderLine = 64u << 10;
+
+// Which redirects are followed; every hop is checked, and none goes from https to http.
+enum class RedirectPolicy {
+  None,        // a 3xx is an HTTP error
+  SameOrigin,  // the same scheme, host and port as the request (the default)
+  CrossOrigin, // any http(s) origin, without credential headers or a request body
+};
+// Parses "none", "same-origin", "cross-origin"; throws std::invalid_argument otherwise.
+RedirectPolicy parse_redirect_policy(const std::string& name);
 
 struct RequestSpec {
   std::string method = "GET";
@@ -35,16 +51,22 @@ struct RequestSpec {
   std::string proxy;                 // "" = libcurl's default (the environment's proxies)
   bool insecure = false;             // skip TLS verification (never the default)
   std::size_t max_record = kDefaultMaxRecord;
+  std::size_t max_response = kDefaultMaxResponse;  // decoded bytes; past it: TooLarge
+  RedirectPolicy redirects = RedirectPolicy::SameOrigin;
+  // Header names (any case) dropped, like Authorization and the API-key headers, when a
+  // redirect leaves the request's origin.
+  std::vector<std::string> secret_headers;
 };
 
 struct EngineStats {
-  uint64_t started = 0, active = 0, rings = 0;
+  uint64_t started = 0, active = 0, rings = 0, paused = 0;
 };
 
 class Engine {
  public:
-  // doorbell_fd: written when events are queued (not owned); < 0 for none.
-  explicit Engine(int doorbell_fd);
+  // doorbell_fd: written when events are queued (not owned); < 0 for none. limits: the
+  // backlog that pauses transfers and the batch one drain() returns.
+  explicit Engine(int doorbell_fd, QueueLimits limits = {});
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -54,6 +76,7 @@ class Engine {
   // Stops the transfer; the request's later events are dropped and its Cancelled
   // terminal event is swallowed, so the caller sees nothing more from it.
   void cancel(RequestId id);
+  // The oldest queued events, at most one batch (see QueueLimits); more may remain.
   std::vector<Event> drain();
   // Stops the worker, cancelling every request; waits at most `wait` for it. Returns false if
   // the worker had to be left to finish on its own. Idempotent.

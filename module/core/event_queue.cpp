@@ -1,6 +1,8 @@
 #include "event_queue.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <iterator>
 #include <unistd.h>
 
 namespace llm_native {
@@ -18,9 +20,25 @@ void EventQueue::ring_locked() {
   rings_.fetch_add(1, std::memory_order_relaxed);
 }
 
+// Force a byte onto the doorbell even if one was written before this drain: events were
+// left behind, and the main thread must come back for them.
+void EventQueue::ring_again_locked() {
+  bell_pending_ = false;
+  ring_locked();
+}
+
+// The payload bytes an event holds (what the backlog and drain byte budgets count).
+std::size_t EventQueue::weight(const Event& e) {
+  return e.record.data.size() + e.record.type.size() + e.error.message.size() + e.error.body.size() +
+         (e.result ? e.result->text.size() + e.result->reasoning.size() : 0);
+}
+
 void EventQueue::push(Event&& event) {
   std::lock_guard<std::mutex> lock(mutex_);
+  const std::size_t bytes = weight(event);
   events_.push_back(std::move(event));
+  queued_events_.fetch_add(1, std::memory_order_relaxed);
+  queued_bytes_.fetch_add(bytes, std::memory_order_relaxed);
   ring_locked();
 }
 
@@ -31,25 +49,58 @@ void EventQueue::push_progress(RequestId id, const char* text, size_t text_len,
   auto [it, first] = pending_.try_emplace(id);
   it->second.text.append(text, text_len);
   it->second.reasoning.append(reasoning, reasoning_len);
-  if (first) {  // one marker per request until the next drain
+  queued_bytes_.fetch_add(text_len + reasoning_len, std::memory_order_relaxed);
+  if (first) {  // one marker per request until its marker is drained
     Event marker;
     marker.id = id;
     marker.kind = EventKind::Progress;
     events_.push_back(std::move(marker));
+    queued_events_.fetch_add(1, std::memory_order_relaxed);
     ring_locked();
   }
 }
 
 std::vector<Event> EventQueue::drain() {
   std::vector<Event> out;
-  std::unordered_map<RequestId, Pending> pending;
+  std::size_t taken_bytes = 0;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    out.swap(events_);
-    // Every pending delta has its marker in `out`; deltas that arrive after this point
-    // queue a new marker.
-    pending.swap(pending_);
-    bell_pending_ = false;
+    // One batch from the front: at least one event, then up to the drain limits.
+    std::size_t n = 0;
+    for (; n < events_.size(); ++n) {
+      const Event& e = events_[n];
+      std::size_t bytes = weight(e);
+      if (e.kind == EventKind::Progress) {
+        auto p = pending_.find(e.id);
+        if (p != pending_.end()) bytes += p->second.text.size() + p->second.reasoning.size();
+      }
+      if (n > 0 && (n >= limits_.drain_events || taken_bytes + bytes > limits_.drain_bytes)) break;
+      taken_bytes += bytes;
+    }
+    if (n == events_.size()) {
+      out.swap(events_);
+    } else {
+      out.assign(std::make_move_iterator(events_.begin()), std::make_move_iterator(events_.begin() + n));
+      events_.erase(events_.begin(), events_.begin() + n);
+    }
+    // Each drained marker takes its request's pending deltas; deltas that arrive after
+    // this point queue a new marker.
+    for (Event& e : out) {
+      if (e.kind != EventKind::Progress) continue;
+      auto p = pending_.find(e.id);
+      if (p == pending_.end()) continue;
+      e.text = std::move(p->second.text);
+      e.reasoning = std::move(p->second.reasoning);
+      pending_.erase(p);
+    }
+    queued_events_.fetch_sub(out.size(), std::memory_order_relaxed);
+    queued_bytes_.fetch_sub(std::min(taken_bytes, queued_bytes_.load(std::memory_order_relaxed)),
+                            std::memory_order_relaxed);
+    if (events_.empty()) {
+      bell_pending_ = false;
+    } else {
+      ring_again_locked();
+    }
   }
   std::vector<Event> kept;
   kept.reserve(out.size());
@@ -57,12 +108,6 @@ std::vector<Event> EventQueue::drain() {
     if (forgotten_.count(e.id)) {
       if (e.terminal()) forgotten_.erase(e.id);
       continue;
-    }
-    if (e.kind == EventKind::Progress) {
-      auto p = pending.find(e.id);
-      if (p == pending.end()) continue;
-      e.text = std::move(p->second.text);
-      e.reasoning = std::move(p->second.reasoning);
     }
     kept.push_back(std::move(e));
   }

@@ -9,6 +9,10 @@
 // request one delta (all the text since the previous drain), whatever the number of
 // tokens that arrived. Only new bytes cross into Lisp, which appends them to the text
 // it holds: a long answer is never decoded into a Lisp string twice.
+//
+// The queue is bounded from both ends: drain() hands over at most a batch (the rest stays
+// queued, and the doorbell rings again), and backlogged() tells the worker to pause its
+// transfers while more than a budget of events or bytes waits for the main thread.
 #pragma once
 
 #include <atomic>
@@ -22,19 +26,34 @@
 
 namespace llm_native {
 
+// How much the queue holds before the worker pauses, and hands over per drain.
+struct QueueLimits {
+  std::size_t backlog_events = 10000;
+  std::size_t backlog_bytes = 32u << 20;
+  std::size_t drain_events = 1024;
+  std::size_t drain_bytes = 4u << 20;
+};
+
 class EventQueue {
  public:
   // doorbell_fd < 0: no doorbell (tests poll drain instead). The queue does not own the fd.
-  explicit EventQueue(int doorbell_fd) : fd_(doorbell_fd) {}
+  explicit EventQueue(int doorbell_fd, QueueLimits limits = {}) : fd_(doorbell_fd), limits_(limits) {}
 
   // Any thread.
   void push(Event&& event);
   // Any thread: append streamed text and reasoning for a chat request.
   void push_progress(RequestId id, const char* text, size_t text_len, const char* reasoning,
                      size_t reasoning_len);
-  // Main thread: every queued event, in order; Progress events carry the text and
-  // reasoning that arrived since the request's previous Progress event.
+  // Main thread: the oldest queued events, in order, at most a batch of the limits' drain
+  // size (always at least one event); Progress events carry the text and reasoning that
+  // arrived since the request's previous Progress event. When events are left behind the
+  // doorbell rings again, so the next drain comes from the event loop.
   std::vector<Event> drain();
+  // Any thread: more than the backlog budget waits to be drained.
+  bool backlogged() const {
+    return queued_events_.load(std::memory_order_relaxed) > limits_.backlog_events ||
+           queued_bytes_.load(std::memory_order_relaxed) > limits_.backlog_bytes;
+  }
   // Drops every later event of this request (main thread, after a cancel).
   void forget(RequestId id);
   // Stops ringing (the fd is about to be closed).
@@ -48,13 +67,18 @@ class EventQueue {
     std::string text, reasoning;
   };
   void ring_locked();
+  void ring_again_locked();
+  static std::size_t weight(const Event& e);
 
   std::mutex mutex_;
   std::vector<Event> events_;
   std::unordered_map<RequestId, Pending> pending_;
   bool bell_pending_ = false;
   int fd_;
+  QueueLimits limits_;
   std::atomic<uint64_t> rings_{0};
+  // Events and payload bytes queued and not yet drained (pending deltas included).
+  std::atomic<std::size_t> queued_events_{0}, queued_bytes_{0};
   // Main thread only: cancelled requests whose terminal event has not been drained yet.
   std::unordered_set<RequestId> forgotten_;
 };

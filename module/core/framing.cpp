@@ -348,9 +348,8 @@ class NdjsonFramer final : public Framer {
     }
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);  // CR LF line end
     if (is_blank(line)) return;
-    json::Document doc;
     std::string parse_error;
-    if (!json::parse(doc, line, &parse_error)) {
+    if (!json::validate(line, &parse_error)) {
       sink.on_error(make_error(ErrorCode::Protocol, "NDJSON line " + std::to_string(line_number_) +
                                                         " is not valid JSON (" + parse_error +
                                                         "): " + excerpt(line)));
@@ -609,9 +608,8 @@ class JsonArrayFramer final : public Framer {
       skipping_element_ = false;
       return;
     }
-    json::Document doc;
     std::string parse_error;
-    if (!json::parse(doc, element_, &parse_error)) {
+    if (!json::validate(element_, &parse_error)) {
       sink.on_error(make_error(ErrorCode::Protocol, "JSON array element " + std::to_string(element_count_) +
                                                         " is not valid JSON (" + parse_error +
                                                         "): " + excerpt(element_)));
@@ -655,9 +653,8 @@ class JsonFramer final : public Framer {
     if (finished_) return;
     finished_ = true;
     if (too_large_) return;  // already reported
-    json::Document doc;
     std::string parse_error;
-    if (!json::parse(doc, body_, &parse_error)) {
+    if (!json::validate(body_, &parse_error)) {
       std::string message = body_.empty() ? std::string("empty body where JSON was expected")
                                           : "the body is not valid JSON (" + parse_error + ")";
       sink.on_error(make_error(ErrorCode::Protocol, std::move(message), utf8::sanitized(body_)));

@@ -7,27 +7,53 @@
 
 namespace llm_native::json {
 
-bool parse(Document& doc, std::string_view text, std::string* error) {
-  // A raw NUL is never valid JSON, but RapidJSON reads it as the end of the document
-  // and would accept whatever follows it.
+namespace {
+
+// A raw NUL is never valid JSON, but RapidJSON reads it as the end of the document and
+// would accept whatever follows it.
+bool refuse_nul(std::string_view text, std::string* error) {
   if (size_t nul = text.find('\0'); nul != std::string_view::npos) {
     if (error) *error = "NUL byte in JSON text at offset " + std::to_string(nul);
+    return true;
+  }
+  return false;
+}
+
+constexpr unsigned kFlags = rapidjson::kParseFullPrecisionFlag | rapidjson::kParseValidateEncodingFlag;
+
+// Accepts every SAX event: validate() needs the checks, not the values.
+struct Ignore : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Ignore> {
+  bool Default() { return true; }
+};
+
+}  // namespace
+
+bool parse(Document& doc, std::string_view text, std::string* error) {
+  if (refuse_nul(text, error)) {
     doc.SetNull();
     return false;
   }
   // A plain MemoryStream: Parse(str, length) wraps it in an EncodedInputStream, which
   // silently skips any of the bytes EF, BB, BF at the start ("\xBF2" would parse as 2).
   rapidjson::MemoryStream stream(text.data(), text.size());
-  doc.ParseStream<rapidjson::kParseFullPrecisionFlag | rapidjson::kParseValidateEncodingFlag,
-                  rapidjson::UTF8<>>(stream);
-  if (doc.HasParseError()) {
-    if (error) {
-      *error = std::string(rapidjson::GetParseError_En(doc.GetParseError())) + " at offset " +
-               std::to_string(doc.GetErrorOffset());
-    }
-    return false;
+  return parse_limited<kFlags>(doc, stream, text, error);
+}
+
+bool validate(std::string_view text, std::string* error) {
+  if (refuse_nul(text, error)) return false;
+  rapidjson::MemoryStream stream(text.data(), text.size());
+  Ignore ignore;
+  LimitChecker<Ignore, rapidjson::MemoryStream> checker(ignore, stream, text);
+  rapidjson::Reader reader;
+  rapidjson::ParseResult result =
+      reader.Parse<kFlags | rapidjson::kParseIterativeFlag>(stream, checker);
+  if (!result.IsError()) return true;
+  if (error) {
+    const char* violation = checker.violation();
+    *error = std::string(violation ? violation : rapidjson::GetParseError_En(result.Code())) + " at offset " +
+             std::to_string(violation ? checker.violation_offset() : result.Offset());
   }
-  return true;
+  return false;
 }
 
 const Value* member(const Value& obj, const char* key) {

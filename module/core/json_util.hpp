@@ -2,10 +2,13 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
 #include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/reader.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -15,9 +18,132 @@ using Value = rapidjson::Value;
 using Document = rapidjson::Document;
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
-// Parses text (full precision, UTF-8 validated). Returns false and sets *error to a short
-// message ("Missing a name for object member. at offset 5") on failure.
+// What Emacs can represent when Lisp parses a record again with `json-parse-string'
+// (Emacs 28, jansson): nesting up to 2048 levels but also within `max-lisp-eval-depth'
+// (800 by default) minus the depth the caller already runs at, integers in the int64
+// range, no U+0000 in strings. Every parse here enforces these limits, so whatever C++
+// accepts Lisp can read, and a hostile record fails its request instead of the parser
+// recursing off the worker thread's stack.
+constexpr int kMaxDepth = 512;
+
+// Parses text iteratively (full precision, UTF-8 validated, the limits above). Returns
+// false and sets *error to a short message ("Missing a name for object member. at offset
+// 5", "JSON nested deeper than 512 levels at offset 512") on failure.
 bool parse(Document& doc, std::string_view text, std::string* error = nullptr);
+
+// The same checks without building a document (the framers only validate).
+bool validate(std::string_view text, std::string* error = nullptr);
+
+// Checks the limits on the SAX events of one parse and forwards them to Inner (a
+// document, or a handler that ignores them). Stream gives the offset for messages and
+// for telling an integer literal from a float one.
+template <class Inner, class Stream>
+class LimitChecker {
+ public:
+  using Ch = char;
+  LimitChecker(Inner& inner, Stream& stream, std::string_view source)
+      : inner_(inner), stream_(stream), source_(source) {}
+
+  bool Null() { return inner_.Null(); }
+  bool Bool(bool b) { return inner_.Bool(b); }
+  bool Int(int i) { return inner_.Int(i); }
+  bool Uint(unsigned u) { return inner_.Uint(u); }
+  bool Int64(int64_t i) { return inner_.Int64(i); }
+  bool Uint64(uint64_t u) {
+    if (u > static_cast<uint64_t>(INT64_MAX)) return violate("integer outside the 64-bit range Emacs reads");
+    return inner_.Uint64(u);
+  }
+  bool Double(double d) {
+    // RapidJSON hands an integer literal too large for 64 bits over as a double; Emacs
+    // 28 refuses it ("too big integer"). A float literal has '.', 'e' or 'E'.
+    if (integer_literal()) return violate("integer outside the 64-bit range Emacs reads");
+    return inner_.Double(d);
+  }
+  bool RawNumber(const Ch* s, rapidjson::SizeType n, bool copy) { return inner_.RawNumber(s, n, copy); }
+  bool String(const Ch* s, rapidjson::SizeType n, bool copy) {
+    if (n && std::memchr(s, 0, n)) return violate("\\u0000 in a string");
+    return inner_.String(s, n, copy);
+  }
+  bool Key(const Ch* s, rapidjson::SizeType n, bool copy) {
+    if (n && std::memchr(s, 0, n)) return violate("\\u0000 in an object key");
+    return inner_.Key(s, n, copy);
+  }
+  bool StartObject() { return enter() && inner_.StartObject(); }
+  bool EndObject(rapidjson::SizeType n) {
+    --depth_;
+    return inner_.EndObject(n);
+  }
+  bool StartArray() { return enter() && inner_.StartArray(); }
+  bool EndArray(rapidjson::SizeType n) {
+    --depth_;
+    return inner_.EndArray(n);
+  }
+
+  // Why the handler stopped the parse; nullptr when it did not.
+  const char* violation() const { return violation_; }
+  std::size_t violation_offset() const { return offset_; }
+
+ private:
+  bool enter() {
+    if (++depth_ > kMaxDepth) return violate("JSON nested deeper than 512 levels");
+    return true;
+  }
+  bool violate(const char* what) {
+    violation_ = what;
+    offset_ = stream_.Tell();
+    return false;
+  }
+  // The stream stands after the number, or (for string streams, which RapidJSON copies
+  // while it reads a number) still at its start: a number is never followed by a digit
+  // or '-', so the byte at Tell() says which.
+  bool integer_literal() {
+    std::size_t at = stream_.Tell();
+    if (at > source_.size()) return false;
+    auto number_byte = [](char c) { return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E'; };
+    auto fraction = [](char c) { return c == '.' || c == 'e' || c == 'E'; };
+    if (at < source_.size() && ((source_[at] >= '0' && source_[at] <= '9') || source_[at] == '-')) {
+      for (std::size_t i = at; i < source_.size() && number_byte(source_[i]); ++i)
+        if (fraction(source_[i])) return false;
+      return true;
+    }
+    for (std::size_t i = at; i > 0 && number_byte(source_[i - 1]); --i)
+      if (fraction(source_[i - 1])) return false;
+    return true;
+  }
+
+  Inner& inner_;
+  Stream& stream_;
+  std::string_view source_;
+  int depth_ = 0;
+  const char* violation_ = nullptr;
+  std::size_t offset_ = 0;
+};
+
+// Parses stream (whose bytes are source) into doc under the limits, iteratively.
+// Flags are RapidJSON parse flags (kParseIterativeFlag is always added).
+template <unsigned Flags, class Doc, class Stream>
+bool parse_limited(Doc& doc, Stream& stream, std::string_view source, std::string* error) {
+  rapidjson::ParseResult result;
+  const char* violation = nullptr;
+  std::size_t violation_offset = 0;
+  auto generate = [&](Doc& handler) {
+    LimitChecker<Doc, Stream> checker(handler, stream, source);
+    rapidjson::GenericReader<rapidjson::UTF8<>, rapidjson::UTF8<>> reader;
+    result = reader.template Parse<Flags | rapidjson::kParseIterativeFlag>(stream, checker);
+    violation = checker.violation();
+    violation_offset = checker.violation_offset();
+    return !result.IsError();
+  };
+  doc.SetNull();
+  doc.Populate(generate);
+  if (!result.IsError()) return true;
+  doc.SetNull();
+  if (error) {
+    *error = std::string(violation ? violation : rapidjson::GetParseError_En(result.Code())) + " at offset " +
+             std::to_string(violation ? violation_offset : result.Offset());
+  }
+  return false;
+}
 
 // Member lookups that tolerate a missing key, a null, or a value of another type.
 const Value* member(const Value& obj, const char* key);            // any non-null value

@@ -19,14 +19,11 @@ const json::Value* RecordParser::parse(std::string_view text, std::string* error
     return nullptr;
   }
   scratch_.assign(text.data(), text.size());
-  doc_.ParseInsitu<rapidjson::kParseFullPrecisionFlag>(&scratch_[0]);
-  if (doc_.HasParseError()) {
-    if (error) {
-      *error = std::string(rapidjson::GetParseError_En(doc_.GetParseError())) + " at offset " +
-               std::to_string(doc_.GetErrorOffset());
-    }
+  // Iterative and within the limits Emacs can read (json_util.hpp).
+  rapidjson::InsituStringStream stream(&scratch_[0]);
+  if (!json::parse_limited<rapidjson::kParseFullPrecisionFlag | rapidjson::kParseInsituFlag>(doc_, stream, text,
+                                                                                            error))
     return nullptr;
-  }
   return &doc_;
 }
 

@@ -517,6 +517,37 @@ Return (FAILURES . WRONG-TEXTS)."
                       :errors (car outcome)
                       :text-ok (and (zerop (car outcome)) (zerop (cdr outcome)))))))))
 
+(declare-function llm-native-hostile--url "llm-native-hostile-test")
+
+(defun llm-native-bench-flood ()
+  "Scenario flood: a million tiny SSE events from the hostile server, as records.
+Measures the worst main-loop stall (the probe's lateness) and the peak
+RSS growth over the run, sampled every 50 ms."
+  (require 'llm-native-hostile-test)
+  (garbage-collect)
+  (let* ((url (llm-native-hostile--url "/flood?n=1000000"))
+         (rss-before (llm-native-bench--rss-kib))
+         (peak rss-before)
+         (sampler (run-at-time 0.05 0.05 (lambda () (setq peak (max peak (llm-native-bench--rss-kib))))))
+         (count 0) (in-order t) (status nil) (start (float-time)))
+    (unwind-protect
+        (progn
+          (llm-native-bench--probe-start)
+          (llm-native-request :url url :format 'sse
+                              :on-record (lambda (r)
+                                           (unless (equal (plist-get r :data) "x") (setq in-order nil))
+                                           (cl-incf count))
+                              :on-done (lambda (info) (setq status (plist-get info :status)))
+                              :on-error (lambda (symbol message _) (setq status (list symbol message))))
+          (llm-native-bench--wait (lambda () status) 600))
+      (cancel-timer sampler))
+    (append (llm-native-bench--probe-stop)
+            (list :wall (- (float-time) start)
+                  :events count
+                  :rss-before-kib rss-before
+                  :rss-peak-growth-kib (- peak rss-before)
+                  :text-ok (and (eql status 200) (= count 1000000) in-order)))))
+
 (defun llm-native-bench-curl (base)
   "One run of scenario 8a: curl(1) fetches the stream of BASE to /dev/null.
 CPU is curl's own (this Emacs's waited-for children)."
@@ -691,6 +722,10 @@ The result is what `json-serialize' takes."
      (:non-socket-fd-growth "non-socket fd growth" 1 "" "0" "")
      (:wall "wall (10,000 requests)" 1 " s" "" "")
      (:text-ok "all texts exact" 1 "" "exact" ""))
+    ("flood" (:late-max "worst main-loop stall" 1000 " ms" "< 100 ms" "before issue 12: 9.3 s")
+     (:rss-peak-growth-kib "peak RSS growth" 1 " KiB" "" "before issue 12: 370 MB")
+     (:wall "wall (10^6 events)" 1 " s" "" "")
+     (:text-ok "all events, in order" 1 "" "exact" ""))
     ("limit-curl" (:wall "wall" 1 " s" "" "")
      (:cpu "curl CPU" 1 " s" "" "")
      (:text-ok "exit 0" 1 "" "" ""))
@@ -982,6 +1017,7 @@ scenarios and print the comparison."
         (run "big-record-sse" runs (lambda () (llm-native-bench-big-sse big-sse)))
         (run "heavy-consumer" runs (lambda () (llm-native-bench-heavy-consumer heavy)))
         (run "memory" nil #'llm-native-bench-memory)
+        (run "flood" nil #'llm-native-bench-flood)
         (run "limit-curl" runs (lambda () (llm-native-bench-curl throughput)))
         (run "limit-core" nil (lambda () (llm-native-bench-core throughput runs)))
         (run "log-cost" runs (lambda () (llm-native-bench-log-cost throughput)))

@@ -1,5 +1,5 @@
 // libFuzzer target for the stream path: framers and dialect decoders.
-// Input: byte 0 picks the format (and so the dialects that read it), byte 1 a chunk
+// Seeds: tests/fuzz/seeds (the Makefile passes them). Input: byte 0 picks the format (and so the dialects that read it), byte 1 a chunk
 // size, the rest is the body. Checks that framing the body whole and in chunks gives
 // identical records and errors, and that every decoder survives whatever it is fed.
 #include <cstddef>
@@ -10,6 +10,7 @@
 
 #include "dialect.hpp"
 #include "framing.hpp"
+#include "json_util.hpp"
 #include "utf8.hpp"
 
 using namespace llm_native;
@@ -57,6 +58,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   for (auto& r : whole.records)
     if (!utf8::is_valid(r.data) || !utf8::is_valid(r.type)) std::abort();
+  // A JSON record is one Emacs can read again (depth, integer range, no \u0000).
+  if (format == Format::Ndjson || format == Format::JsonArray || format == Format::Json)
+    for (auto& r : whole.records)
+      if (!json::validate(r.data)) std::abort();
 
   // Every decoder that reads this format, streaming and not, must take any record.
   for (DialectKind kind : {DialectKind::OpenAiChat, DialectKind::OpenAiResponses, DialectKind::Anthropic,
