@@ -437,7 +437,7 @@ struct Transfer final : RecordSink {
     // Every later hop is judged against the origin the request has reached, so a chain
     // back to the first host cannot win its credentials back: they are gone.
     if (!same) origin = target_origin;
-    decided = got_body = http_error = unexpected_json = false;
+    decided = got_body = http_error = false;
     status = 0;
     header_bytes = 0;
     headers_done = false;
