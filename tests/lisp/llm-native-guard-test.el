@@ -83,12 +83,15 @@ KINDS defaults to the terminal kinds, done and error."
 (defmacro llm-native-guard-test--held (&rest body)
   "Run BODY with dispatch held.
 The pipe's filter drains events into the inbox but schedules no
-dispatch, so BODY decides when and how one runs."
+dispatch, so BODY decides when and how one runs.  Every batch is
+pulled, although the inbox is not empty (the runtime would leave the
+rest in the module until the inbox was dispatched)."
   (declare (indent 0) (debug t))
   `(progn
      (when llm-native--timer (cancel-timer llm-native--timer) (setq llm-native--timer nil))
      (let ((llm-native--timer (timer-create)))
-       ,@body)))
+       (cl-letf (((symbol-function 'llm-native--drain) #'llm-native--drain-batch))
+         ,@body))))
 
 (defun llm-native-guard-test--ndjson (&rest lines)
   "A scenario URL serving LINES as one NDJSON body."
@@ -135,7 +138,7 @@ request leaves the registry."
         (should (equal (plist-get bad-state :records) '(((ok . 1)))))
         (should-not (plist-get bad-state :done))
         (should (eq (car (plist-get bad-state :error)) 'llm-native-protocol-error))
-        (should (string-match-p "\\`Emacs cannot read\\|[Pp]arse\\|[Dd]epth\\|range\\|NUL\\|nest"
+        (should (string-match-p "\\`Emacs cannot read\\|[Pp]arse\\|[Dd]epth\\|range\\|NUL\\|\\\\u0000\\|nest"
                                 (nth 1 (plist-get bad-state :error))))
         (should-not (memq (plist-get bad-state :handle) (llm-native-running-requests)))
         (should (llm-native-handle-finished (plist-get bad-state :handle)))
