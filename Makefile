@@ -37,7 +37,7 @@ test-core: deps configure
 	$(BUILD)/tests/core_tests
 
 test-lisp: deps module
-	ctest --test-dir $(BUILD) --output-on-failure -R '^ert-'
+	ctest --test-dir $(BUILD) --output-on-failure -R '^ert'
 
 # A streamed chat in the terminal (or on stdout with BATCH=1): see README.md.
 demo: deps-build module

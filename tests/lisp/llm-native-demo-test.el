@@ -30,8 +30,11 @@ Return (STATUS STDOUT STDERR), the outputs decoded as UTF-8."
          (process-environment
           (append environment
                   (list "BATCH=1"
-                        (format "EMACS=%s --module-assertions"
-                                (expand-file-name invocation-name invocation-directory)))
+                        ;; This Emacs's own dump file: an Emacs run from a private prefix
+                        ;; (scripts/emacs30) finds it only when told.
+                        (format "EMACS=%s --dump-file=%s --module-assertions"
+                                (expand-file-name invocation-name invocation-directory)
+                                (alist-get 'dump-file-name (pdumper-stats))))
                   ;; A bare NAME removes the variable from the child's environment.
                   llm-native-demo-test--provider-variables
                   process-environment))
