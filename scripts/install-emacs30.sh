@@ -47,10 +47,11 @@ fi
 
 echo "llm-native: unpacking Emacs 30 from bookworm-backports into $prefix" >&2
 work=$(mktemp -d)
-chmod 755 "$work"  # apt-get download fetches as the _apt user
+# As root, apt-get download fetches as the _apt user, into this directory.
+if [ "$(id -u)" = 0 ]; then chown _apt "$work" 2>/dev/null || true; fi
 trap 'rm -rf "$work"' EXIT
 (cd "$work" && apt-get download -q -t bookworm-backports $debs >/dev/null)
 rm -rf "$prefix" && mkdir -p "$prefix"
 for deb in "$work"/*.deb; do dpkg -x "$deb" "$prefix"; done
 touch "$prefix/.complete"
-"$here/emacs30" --version | head -n 1 >&2
+EMACS30_PREFIX=$prefix "$here/emacs30" --version | head -n 1 >&2
