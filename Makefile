@@ -9,8 +9,8 @@ CMAKE_ARGS ?=
 
 ERT = $(EMACS) -Q --batch --module-assertions -L . -L lisp -L tests/lisp -l ert
 
-.PHONY: all module deps deps-build configure test test-core test-lisp demo bench check \
-        asan tsan fuzz clean
+.PHONY: all module deps deps-build configure test test-core test-lisp test-clang demo bench \
+        check asan tsan fuzz clean
 
 all: module
 
@@ -38,6 +38,18 @@ test-core: deps configure
 
 test-lisp: deps module
 	ctest --test-dir $(BUILD) --output-on-failure -R '^ert'
+
+# Every suite again with the module and the tests built by clang and linked by LLVM's lld,
+# in build-clang (the module in build-clang/module, which the ERT suites load).
+LLD_FLAGS = -fuse-ld=lld
+test-clang: deps
+	@sh scripts/install-deps.sh clang
+	cmake -S . -B build-clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
+	  -DCMAKE_EXE_LINKER_FLAGS=$(LLD_FLAGS) -DCMAKE_MODULE_LINKER_FLAGS=$(LLD_FLAGS) \
+	  -DLLM_NATIVE_MODULE_DIR=$(CURDIR)/build-clang/module -DEMACS=$(EMACS) $(CMAKE_ARGS) >/dev/null
+	cmake --build build-clang -j $(JOBS)
+	readelf -p .comment build-clang/module/llm-native-module.so | grep -E 'clang|Linker'
+	ctest --test-dir build-clang --output-on-failure
 
 # A streamed chat in the terminal (or on stdout with BATCH=1): see README.md.
 demo: deps-build module
@@ -126,4 +138,4 @@ fuzz:
 	build-fuzz/tests/fuzz/fuzz_stream -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build-fuzz/corpus
 
 clean:
-	rm -rf $(BUILD) build-asan build-tsan build-fuzz llm-native-module.so
+	rm -rf $(BUILD) build-asan build-tsan build-fuzz build-clang build-emacs llm-native-module.so

@@ -1,9 +1,9 @@
 #!/bin/sh
 # Installs what a Debian 12 machine lacks to build, test, benchmark and demo llm-native.
 # The one list of dependencies: the Makefile's `deps' target and .ci/run both run this.
-# Usage: scripts/install-deps.sh [build|test|fuzz]
+# Usage: scripts/install-deps.sh [build|test|fuzz|clang]
 #   build: what building the module and `make demo' need; test: also the test tools;
-#   fuzz: also clang and its libFuzzer runtime.
+#   fuzz: also clang and its libFuzzer runtime; clang: also clang and lld (make test-clang).
 set -eu
 
 need=""
@@ -25,6 +25,10 @@ if [ "${1:-test}" != build ]; then
   want doctest-dev header doctest/doctest.h
   want curl have curl
   want openssl have openssl  # a self-signed certificate for the TLS tests
+fi
+if [ "${1:-test}" = clang ]; then
+  want clang have clang++
+  want lld have ld.lld
 fi
 if [ "${1:-test}" = fuzz ]; then
   want clang have clang++
