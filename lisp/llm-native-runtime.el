@@ -229,23 +229,41 @@ A multi-megabyte answer then costs one string, not two."
 (defun llm-native--start (args spec handle)
   "Start a request and register HANDLE for it; return HANDLE.
 ARGS are the caller's keys: :url, :method, :headers (an alist), :body
-\(encoded as UTF-8), the timeout keys, :on-done and :on-error.  SPEC
-holds the further module keys (:format, or :dialect and :streaming).
-HANDLE gets the current buffer and the two terminal callbacks."
-  (let* ((body (llm-native--encode-body (plist-get args :body)))
+\(encoded as UTF-8, or a function returning it), the timeout keys,
+:on-done and :on-error.  SPEC holds the further module keys (:format, or
+:dialect and :streaming).  HANDLE gets the current buffer and the two
+terminal callbacks.  While the module is being built the request waits
+for the build, then starts (unless cancelled); a failed build reaches
+:on-error."
+  (setf (llm-native-handle-buffer handle) (current-buffer)
+        (llm-native-handle-on-done handle) (plist-get args :on-done)
+        (llm-native-handle-on-error handle) (plist-get args :on-error))
+  (llm-native--with-module
+   (lambda ()
+     (unless (llm-native-handle-finished handle)  ; cancelled during the build
+       (llm-native--start-now args spec handle)))
+   (lambda (err)
+     (unless (llm-native-handle-finished handle)
+       (setf (llm-native-handle-finished handle) t)
+       (llm-native--call handle (llm-native-handle-on-error handle) (car err)
+                         (if (stringp (cadr err)) (cadr err) (error-message-string err))
+                         nil))))
+  handle)
+
+(defun llm-native--start-now (args spec handle)
+  "Start the request of `llm-native--start' on the loaded module.
+ARGS, SPEC and HANDLE are as there."
+  (let* ((body (plist-get args :body))
+         (body (llm-native--encode-body (if (functionp body) (funcall body) body)))
          (spec (append (list :url (plist-get args :url)
                              :method (or (plist-get args :method) (if body "POST" "GET"))
                              :headers (llm-native--header-strings (plist-get args :headers))
                              :body body)
                        spec
                        (llm-native--timeouts args)))
-         ;; The runtime is opened first: it loads the module that defines the mod-* functions.
          (runtime (llm-native--runtime))
          (id (llm-native--mod-start runtime spec)))
-    (setf (llm-native-handle-buffer handle) (current-buffer)
-          (llm-native-handle-on-done handle) (plist-get args :on-done)
-          (llm-native-handle-on-error handle) (plist-get args :on-error)
-          (llm-native-handle-id handle) id
+    (setf (llm-native-handle-id handle) id
           (llm-native-handle-url handle) (car (split-string (plist-get spec :url) "[?#]"))
           (llm-native-handle-kind handle) (or (plist-get spec :dialect) (plist-get spec :format))
           (llm-native-handle-started handle) (float-time))
@@ -424,8 +442,9 @@ JSON) or :body, :streaming, :on-progress (TEXT REASONING), :on-done
 `llm-native-request'."
   (let* ((dialect (plist-get args :dialect))
          (streaming (plist-get args :streaming))
+         ;; Built once the module is loaded (after its first build, if that is running).
          (body (or (plist-get args :body)
-                   (llm-native--build-body dialect (plist-get args :prompt) streaming))))
+                   (lambda () (llm-native--build-body dialect (plist-get args :prompt) streaming)))))
     (llm-native--start
      (append (list :method (or (plist-get args :method) "POST")
                    :body body
