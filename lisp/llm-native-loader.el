@@ -62,9 +62,11 @@ nil means one per processor."
   :type '(choice (const nil) natnum))
 
 (defvar llm-native--root
-  (file-name-directory
-   (directory-file-name
-    (file-name-directory (or load-file-name buffer-file-name default-directory))))
+  (let ((here (file-name-directory (or load-file-name buffer-file-name default-directory))))
+    ;; This file's own directory (an installed package), or its parent (lisp/ in a checkout).
+    (if (file-exists-p (expand-file-name "CMakeLists.txt" here))
+        here
+      (file-name-directory (directory-file-name here))))
   "Root directory of llm-native, holding llm-native.el and CMakeLists.txt.")
 
 (defconst llm-native-module-build-buffer "*llm-native-build*"
@@ -262,9 +264,11 @@ loaded) or the error (SYMBOL . DATA)."
     (when percent (llm-native--build-progress (concat percent "%")))))
 
 (defun llm-native--build-progress (what)
-  "Show WHAT the build is doing in the echo area, keeping it out of *Messages*."
-  (let ((message-log-max nil))
-    (message "Building the llm-native module... %s" what)))
+  "Show WHAT the build is doing in the echo area, keeping it out of *Messages*.
+Nothing is shown while the minibuffer is in use, so as not to hide it."
+  (unless (active-minibuffer-window)
+    (let ((message-log-max nil))
+      (message "Building the llm-native module... %s" what))))
 
 (defun llm-native--build-finished (buffer failure)
   "End the build whose output is in BUFFER: FAILURE nil, or what failed.
