@@ -122,8 +122,9 @@ Also check the build buffer was shown, in `compilation-mode'."
   "An automatic first build leaves the main loop free; requests wait for it.
 Asynchronous requests made during the build start after it; one
 cancelled during the build never starts; \\[keyboard-quit] ends a
-synchronous call's wait but not the build; a synchronous call waits and
-returns.  A 50 ms repeating timer measures the main loop's lateness."
+synchronous call's wait, or a direct wait for the module, but not the
+build; a synchronous call waits and returns.  A 50 ms repeating timer
+measures the main loop's lateness."
   (should-not (featurep 'llm-native-module))
   (llm-native-build-test--with-dirs
     (let* ((base (llm-native-test-scenario (list :body "{\"answer\": \"ünï\"}")))
@@ -169,6 +170,12 @@ returns.  A 50 ms repeating timer measures the main loop's lateness."
                       (progn (llm-native-request-sync :url (concat base "/quit")) 'returned)
                     (quit 'quit)))
             (should (eq quit-result 'quit))
+            (should (processp llm-native--build-process))
+            ;; The same for a direct wait for the module (`llm-native--build-body' waits so).
+            (run-at-time 0.3 nil (lambda () (setq quit-flag t)))
+            (should (eq (condition-case nil (progn (llm-native--ensure-module) 'returned)
+                          (quit 'quit))
+                        'quit))
             (should (processp llm-native--build-process))
             ;; 5. A synchronous call waits for the build, then runs.
             (setq sync-result (llm-native-request-sync :url (concat base "/sync")))
