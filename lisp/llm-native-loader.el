@@ -339,12 +339,13 @@ It names what is missing and how to install it, when the output tells."
   (let* ((missing
           (if (string-suffix-p ": program not found" failure)
               'cmake
-            (with-current-buffer buffer
-              (car (cl-find-if (lambda (entry)
-                                 (save-excursion
-                                   (goto-char (point-min))
-                                   (re-search-forward (cdr entry) nil t)))
-                               llm-native--missing-patterns)))))
+            (when (buffer-live-p buffer)  ; the user may have killed it
+              (with-current-buffer buffer
+                (car (cl-find-if (lambda (entry)
+                                   (save-excursion
+                                     (goto-char (point-min))
+                                     (re-search-forward (cdr entry) nil t)))
+                                 llm-native--missing-patterns))))))
          (requirement (assq missing llm-native--requirements)))
     (if requirement
         (pcase-let ((`(,_ ,subject ,debian ,fedora ,arch ,macos) requirement))
@@ -353,9 +354,9 @@ It names what is missing and how to install it, when the output tells."
                   (if (eq missing 'cmake)
                       (format " (no program %s)" llm-native-module-cmake-program)
                     "")
-                  debian fedora arch macos (buffer-name buffer)))
+                  debian fedora arch macos llm-native-module-build-buffer))
       (format "Building the llm-native module failed (%s); see %s"
-              failure (buffer-name buffer)))))
+              failure llm-native-module-build-buffer))))
 
 (provide 'llm-native-loader)
 ;;; llm-native-loader.el ends here
