@@ -219,8 +219,9 @@ A multi-megabyte answer then costs one string, not two."
             (with-temp-buffer (apply function args)))
         (error
          (display-warning 'llm-native
-                          (format "Error in a callback of request %d: %s"
-                                  (llm-native-handle-id handle)
+                          (format "Error in a callback of request %s: %s"
+                                  ;; No id when the module's build failed before it started.
+                                  (or (llm-native-handle-id handle) "(not started)")
                                   (error-message-string err))
                           :error))))))
 
@@ -261,6 +262,7 @@ ARGS, SPEC and HANDLE are as there."
                              :body body)
                        spec
                        (llm-native--timeouts args)))
+         ;; The runtime is opened first: it loads the module that defines the mod-* functions.
          (runtime (llm-native--runtime))
          (id (llm-native--mod-start runtime spec)))
     (setf (llm-native-handle-id handle) id

@@ -83,6 +83,33 @@ Also check the build buffer was shown, in `compilation-mode'."
       (should (equal build (list "cmake" "--build" dir "--target" "llm-native-module"
                                  "--parallel" "3"))))))
 
+(ert-deftest llm-native-build-failure-reaches-queued-requests ()
+  "A failed first build reaches every request made meanwhile, as its error."
+  (should-not (featurep 'llm-native-module))
+  (llm-native-build-test--with-dirs
+    (let ((llm-native-module-cmake-program "/nonexistent/cmake")
+          (debug-on-error nil)  ; callbacks' errors are caught only then, as for a user
+          (errors nil) (warnings nil))
+      (cl-letf (((symbol-function 'display-warning)
+                 (lambda (_type message &rest _) (push message warnings))))
+        (llm-native-request :url "http://127.0.0.1:1/a"
+                            :on-done (lambda (_) (push 'done errors))
+                            :on-error (lambda (symbol message _info)
+                                        (push (list symbol message) errors)))
+        (should llm-native--build-process)  ; on, though cmake is found missing at once
+        ;; A callback that signals is reported, and the others still run.
+        (llm-native-request :url "http://127.0.0.1:1/b"
+                            :on-error (lambda (&rest _) (error "Callback failure")))
+        (let ((failure (should-error (llm-native-request-sync :url "http://127.0.0.1:1/c")
+                                     :type 'llm-native-module-error)))
+          (should (string-search "CMake is missing" (cadr failure))))
+        (llm-native-test-wait-until (lambda () errors) 10)
+        (should (equal (mapcar #'car errors) '(llm-native-module-error)))
+        (should (string-search "sudo apt install cmake" (cadr (car errors))))
+        (should (equal (length warnings) 1))
+        (should (string-search "(not started): Callback failure" (car warnings)))
+        (should-not (featurep 'llm-native-module))))))
+
 (ert-deftest llm-native-build-fails-without-cmake ()
   "No cmake, by option or on PATH: the failure names CMake and how to install it."
   (llm-native-build-test--with-dirs
