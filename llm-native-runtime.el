@@ -388,8 +388,9 @@ callback), while every other request carries on."
                              nil)
                     (error
                      (display-warning 'llm-native
-                                      (format "Error in a callback of request %d: %s"
-                                              (llm-native-handle-id handle)
+                                      (format "Error in a callback of request %s: %s"
+                                              ;; No id when the module's build failed first.
+                                              (or (llm-native-handle-id handle) "(not started)")
                                               (error-message-string err))
                                       :error)
                      nil)
@@ -546,39 +547,60 @@ The userinfo and query of each URL, and the values of credential headers."
 (defun llm-native--start (args spec handle)
   "Start a request and register HANDLE for it; return HANDLE.
 ARGS are the caller's keys: :url, :method, :headers (an alist), :body
-\(encoded as UTF-8), the timeout keys, :on-done and :on-error.  SPEC
-holds the further module keys (:format, or :dialect and :streaming).
-HANDLE gets the current buffer and the two terminal callbacks."
+\(encoded as UTF-8, or a function returning it), the timeout keys,
+:on-done and :on-error.  SPEC holds the further module keys (:format, or
+:dialect and :streaming).  HANDLE gets the current buffer and the two
+terminal callbacks.  The spec is checked at once; while the module is
+being built the request waits for the build, then starts (unless
+cancelled), and a failed build reaches :on-error."
   (let* ((url (plist-get args :url))
          (headers (plist-get args :headers))
          (method (plist-get args :method))
          (proxy (or (plist-get args :proxy) llm-native-proxy))
-         (_ (progn (llm-native--check-url url)
-                   (when method
-                     (unless (and (stringp method)
-                                  (string-match-p llm-native--token-regexp method))
-                       (llm-native--invalid ":method must be an HTTP token such as \"POST\"")))
-                   (when proxy (llm-native--check-line "The :proxy URL" proxy))))
-         (header-lines (llm-native--header-strings headers))
-         (body (llm-native--encode-body (plist-get args :body)))
-         (spec (append (list :url url
-                             :method (or method (if body "POST" "GET"))
-                             :headers header-lines
-                             :body body)
+         (body (plist-get args :body)))
+    (llm-native--check-url url)
+    (when method
+      (unless (and (stringp method) (string-match-p llm-native--token-regexp method))
+        (llm-native--invalid ":method must be an HTTP token such as \"POST\"")))
+    (when proxy (llm-native--check-line "The :proxy URL" proxy))
+    (let ((header-lines (llm-native--header-strings headers))
+          (body (if (functionp body) body (llm-native--encode-body body))))
+      (setf (llm-native-handle-buffer handle) (current-buffer))
+      (llm-native--handle-put handle :on-done (plist-get args :on-done))
+      (llm-native--handle-put handle :on-error (plist-get args :on-error))
+      (llm-native--handle-put handle :secrets (llm-native--secrets (list url proxy) headers))
+      (llm-native--with-module
+       (lambda ()
+         (unless (llm-native-handle-finished handle) ; cancelled during the build
+           (llm-native--start-now handle args spec
+                                  (list :url url
+                                        :method (or method (if body "POST" "GET"))
+                                        :headers header-lines
+                                        :body body))))
+       (lambda (err)
+         (unless (llm-native-handle-finished handle)
+           (setf (llm-native-handle-finished handle) t)
+           (llm-native--call handle :on-error (car err)
+                             (if (stringp (cadr err)) (cadr err) (error-message-string err))
+                             nil))))
+      handle)))
+
+(defun llm-native--start-now (handle args spec request)
+  "Start HANDLE's request on the loaded module and register it.
+REQUEST holds its :url, :method, :headers and :body (a string, or a
+function returning one); ARGS and SPEC are as for `llm-native--start'."
+  (let* ((body (plist-get request :body))
+         (spec (append (plist-put request :body
+                                  (if (functionp body) (llm-native--encode-body (funcall body)) body))
                        spec
                        (llm-native--timeouts args)))
          ;; The runtime is opened first: it loads the module that defines the mod-* functions.
          (runtime (llm-native--runtime))
          (id (llm-native--mod-start runtime spec)))
-    (setf (llm-native-handle-buffer handle) (current-buffer)
-          (llm-native-handle-id handle) id
-          (llm-native-handle-url handle) (llm-native--display-url url)
+    (setf (llm-native-handle-id handle) id
+          (llm-native-handle-url handle) (llm-native--display-url (plist-get spec :url))
           (llm-native-handle-kind handle) (or (plist-get spec :dialect) (plist-get spec :format))
           (llm-native-handle-started handle) (float-time))
-    (llm-native--handle-put handle :on-done (plist-get args :on-done))
-    (llm-native--handle-put handle :on-error (plist-get args :on-error))
-    (llm-native--handle-put handle :secrets
-                            (llm-native--secrets (list url proxy) headers))
     (puthash id handle llm-native--registry)
     (llm-native--request-started handle spec)
     handle))
@@ -772,8 +794,9 @@ JSON) or :body, :streaming, :on-progress (TEXT REASONING), :on-done
     (llm-native--invalid ":headers must be an alist"))
   (let* ((dialect (plist-get args :dialect))
          (streaming (plist-get args :streaming))
+         ;; Built once the module is loaded (after its first build, if that is running).
          (body (or (plist-get args :body)
-                   (llm-native--build-body dialect (plist-get args :prompt) streaming))))
+                   (lambda () (llm-native--build-body dialect (plist-get args :prompt) streaming)))))
     (llm-native--start
      (append (list :method (or (plist-get args :method) "POST")
                    :body body

@@ -10,10 +10,17 @@
 #include "engine.hpp"
 #include "env.hpp"
 
+// The two exports (also listed for the linker in exports.map/.darwin/.def).
+#ifdef _WIN32
+#define LLM_NATIVE_EXPORT __declspec(dllexport)
+#else
+#define LLM_NATIVE_EXPORT __attribute__((visibility("default")))
+#endif
+
 extern "C" {
 // Emacs refuses modules that do not declare this.
-__attribute__((visibility("default"))) int plugin_is_GPL_compatible;
-__attribute__((visibility("default"))) int emacs_module_init(struct emacs_runtime* runtime) noexcept;
+LLM_NATIVE_EXPORT int plugin_is_GPL_compatible;
+LLM_NATIVE_EXPORT int emacs_module_init(struct emacs_runtime* runtime) noexcept;
 }
 
 namespace llm_native::emacs {

@@ -30,8 +30,17 @@ Return (STATUS STDOUT STDERR), the outputs decoded as UTF-8."
          (process-environment
           (append environment
                   (list "BATCH=1"
-                        (format "EMACS=%s --module-assertions"
-                                (expand-file-name invocation-name invocation-directory)))
+                        ;; This Emacs's own dump file: an Emacs run from a private prefix
+                        ;; (scripts/emacs30) finds it only when told.
+                        (format "EMACS=%s --dump-file=%s --module-assertions%s"
+                                (expand-file-name invocation-name invocation-directory)
+                                (alist-get 'dump-file-name (pdumper-stats))
+                                ;; The module this Emacs tests (make test-clang's), in a
+                                ;; form without spaces: run-demo.sh splits $EMACS on them.
+                                (if llm-native-module-directory
+                                    (format " --eval=(set'llm-native-module-directory%S)"
+                                            llm-native-module-directory)
+                                  "")))
                   ;; A bare NAME removes the variable from the child's environment.
                   llm-native-demo-test--provider-variables
                   process-environment))

@@ -38,7 +38,7 @@
 
 (defun llm-native-llm-test--error-body (dialect message status)
   "Return DIALECT's JSON error body carrying MESSAGE for HTTP STATUS."
-  (json-serialize
+  (llm-native-test-json
    (pcase dialect
      ("anthropic" `((type . "error") (error . ((type . "api_error") (message . ,message)))))
      ("gemini" `((error . ((code . ,status) (message . ,message) (status . "FAILED")))))
@@ -48,7 +48,7 @@
 (defun llm-native-llm-test--sync-body (dialect text)
   "Return a non-streaming DIALECT response body with TEXT.
 It reports 5 input and 3 output tokens."
-  (json-serialize
+  (llm-native-test-json
    (pcase dialect
      ("anthropic" `((type . "message") (role . "assistant")
                     (content . [((type . "text") (text . ,text))])
@@ -296,7 +296,7 @@ Keys: :partials (in order), :result, :error, :buffers (callback buffers)."
       (should (equal answer (plist-get first :result)))
       (dolist (text (list "First question" "Second question" "Context text"))
         (should (string-search text body)))
-      (should (string-search (substring (json-serialize answer) 1 -1) body))
+      (should (string-search (substring (llm-native-test-json answer) 1 -1) body))
       ;; Context went into the history once (system-role dialects), not once per call.
       (should (= (if (member (plist-get spec :dialect) '("anthropic" "openai-responses")) 0 1)
                  (cl-count-if (lambda (i) (eq (llm-chat-prompt-interaction-role i) 'system))
@@ -304,7 +304,7 @@ Keys: :partials (in order), :result, :error, :buffers (callback buffers)."
       ;; A Responses reasoning id alone is not sent back (useless with store:false).
       (cl-loop for (key value) on multi-turn by #'cddr
                when (and (stringp value) (not (eq key :openai-reasoning-id)))
-               do (should (string-search (substring (json-serialize value) 1 -1) body))))))
+               do (should (string-search (substring (llm-native-test-json value) 1 -1) body))))))
 
 ;;;; Errors
 

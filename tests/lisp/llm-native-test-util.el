@@ -84,7 +84,14 @@ Uses curl(1) so that the control channel does not go through the engine under te
 (defun llm-native-test--plist-to-json (spec)
   "Serialize SPEC, a plist with keyword keys (nested plists allowed), to JSON.
 Keys are written with `_' for `-' (:delay-ms -> delay_ms)."
-  (json-serialize (llm-native-test--jsonable spec)))
+  (llm-native-test-json (llm-native-test--jsonable spec)))
+
+(defun llm-native-test-json (value)
+  "Return VALUE serialized by `json-serialize', as text on every Emacs.
+Emacs 30's `json-serialize' returns UTF-8 bytes (a unibyte string, which
+it then refuses inside a value and which never matches text), 28's text."
+  (let ((json (json-serialize value)))
+    (if (multibyte-string-p json) json (decode-coding-string json 'utf-8))))
 
 (defun llm-native-test--jsonable (value)
   "Turn VALUE, plists and lists, into what `json-serialize' takes."
