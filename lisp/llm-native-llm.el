@@ -179,9 +179,29 @@ hour old.  Signals `llm-provider-error' when gcloud reports an error."
   (when-let ((secret (llm-native--key key)))
     (list (cons "Authorization" (concat "Bearer " secret)))))
 
+(defvar llm-native--model-cache nil
+  "(MODELS . TABLE): `llm-models-match' results by model name, for MODELS.
+MODELS is the `llm-models' list the table was filled from; adding a
+model (`llm-models-add', `push', `setq') makes a new list and empties it.")
+
+(defun llm-native--model-entry (model)
+  "Return the registry entry of the model named MODEL, or nil.
+The same as `llm-models-match', remembered per name: the registry is a
+list of over a hundred regexps, more than Emacs's cache of compiled
+regexps holds, so every lookup would compile them all again."
+  (when (stringp model)
+    (let ((cache llm-native--model-cache))
+      (unless (and (eq (car cache) llm-models) (< (hash-table-count (cdr cache)) 64))
+        (setq cache (cons llm-models (make-hash-table :test 'equal))
+              llm-native--model-cache cache))
+      (let ((entry (gethash model (cdr cache) 'unknown)))
+        (if (eq entry 'unknown)
+            (puthash model (llm-models-match model) (cdr cache))
+          entry)))))
+
 (defun llm-native--model-capabilities (model)
   "Return the registry capabilities of the model named MODEL."
-  (when-let ((entry (and (stringp model) (llm-models-match model))))
+  (when-let ((entry (llm-native--model-entry model)))
     (llm-model-capabilities entry)))
 
 (defun llm-native--endpoint (provider kind)
@@ -444,7 +464,7 @@ or N >= 5 and M >= 2."
 (defun llm-native--gemini-thinking (model reasoning)
   "Return the gemini_thinking option for MODEL and REASONING, or nil.
 Follows llm-api.md 8.10: registry models with `reasoning' only."
-  (let* ((entry (and (stringp model) (llm-models-match model)))
+  (let* ((entry (llm-native--model-entry model))
          (symbol (and entry (llm-model-symbol entry))))
     (when (and entry (memq 'reasoning (llm-model-capabilities entry)))
       (cond
@@ -510,7 +530,7 @@ into a system interaction."
        (let ((models (and (llm-openrouter-p provider) (llm-openai-chat-model provider))))
          (when (consp models) (push (cons 'models (vconcat models)) options))))
       ("anthropic"
-       (when-let ((entry (llm-models-match model)))
+       (when-let ((entry (llm-native--model-entry model)))
          (when (memq (llm-model-symbol entry) '(claude-4-6-opus claude-4-6-sonnet claude-4-7-opus))
            (push (cons 'anthropic_thinking "adaptive") options)
            ;; The dialect needs `none' to send thinking {type: disabled}.
