@@ -805,6 +805,24 @@ None of its callbacks run afterwards."
   (puthash request t llm-native--cancelled-handles)
   (llm-native-cancel request))
 
+;;;; Warm connections
+
+(defun llm-native-preconnect (target)
+  "Open a connection to TARGET's host ahead of its first request.
+TARGET is a provider that llm-native serves, or a URL.  The engine
+connects (and does the TLS handshake) in the background, so the next
+request to that host starts on a warm connection; call it, say, when a
+chat buffer opens.  Return non-nil when a connection is being opened,
+nil when TARGET's URL cannot be made (a provider without its key, or
+one llm-native does not serve).  Nothing else comes of it: no callback,
+no error."
+  (interactive (list (read-string "Preconnect to URL: ")))
+  (let ((url (if (stringp target) target
+               (ignore-errors (plist-get (llm-native--endpoint target 'stream) :url)))))
+    (when (and (stringp url) (string-match-p "\\`https?://" url))
+      (llm-native--preconnect url)
+      t)))
+
 ;;;; Embeddings
 
 (defun llm-native--embedding-body (provider input)

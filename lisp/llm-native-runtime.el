@@ -27,6 +27,7 @@
 (declare-function llm-native--mod-open "ext:llm-native-module")
 (declare-function llm-native--mod-start "ext:llm-native-module")
 (declare-function llm-native--mod-cancel "ext:llm-native-module")
+(declare-function llm-native--mod-preconnect "ext:llm-native-module")
 (declare-function llm-native--mod-drain "ext:llm-native-module")
 (declare-function llm-native--mod-close "ext:llm-native-module")
 (declare-function llm-native--mod-stats "ext:llm-native-module")
@@ -341,6 +342,16 @@ was killed).  Records arrive in order, then exactly one of :on-done and
     (llm-native--start args (list :format format)
                        (llm-native--make-handle :on-record (plist-get args :on-record)
                                                 :record-parser parser))))
+
+(defun llm-native--preconnect (url &optional insecure)
+  "Open a connection to URL's host ahead of the requests that will follow.
+The engine sends a HEAD request to URL and drops its answer; the
+connection (and its TLS session) then stays warm for the next requests
+to that host.  INSECURE skips TLS certificate checks, as for
+`llm-native-request'."
+  (llm-native--mod-preconnect (llm-native--runtime)
+                              (list :url url :connect-timeout llm-native-connect-timeout
+                                    :proxy llm-native-proxy :insecure insecure)))
 
 (defun llm-native-cancel (handle)
   "Cancel the request HANDLE: stop its transfer.

@@ -85,6 +85,14 @@ emacs_value mod_start(emacs_env* raw, ptrdiff_t, emacs_value* args, void*) noexc
   });
 }
 
+emacs_value mod_preconnect(emacs_env* raw, ptrdiff_t, emacs_value* args, void*) noexcept {
+  return boundary(raw, [&](Env& env) {
+    Runtime& rt = runtime_arg(env, args[0]);
+    rt.engine->preconnect(spec_from_plist(env, args[1]));
+    return env.nil();
+  });
+}
+
 emacs_value mod_cancel(emacs_env* raw, ptrdiff_t, emacs_value* args, void*) noexcept {
   return boundary(raw, [&](Env& env) {
     Runtime& rt = runtime_arg(env, args[0]);
@@ -160,6 +168,10 @@ int emacs_module_init(struct emacs_runtime* runtime) noexcept {
           "Return the runtime handle.\n\n(fn PIPE)");
     defun(env, "llm-native--mod-start", 2, 2, mod_start,
           "Start a request on RUNTIME described by the plist SPEC; return its id.\n\n(fn RUNTIME SPEC)");
+    defun(env, "llm-native--mod-preconnect", 2, 2, mod_preconnect,
+          "Open a connection to the host of the plist SPEC's :url on RUNTIME ahead of requests.\n"
+          "Only :url and the connection keys of SPEC count; nothing is returned of it.\n\n"
+          "(fn RUNTIME SPEC)");
     defun(env, "llm-native--mod-cancel", 2, 2, mod_cancel,
           "Cancel request ID on RUNTIME; none of its events are returned afterwards.\n\n(fn RUNTIME ID)");
     defun(env, "llm-native--mod-drain", 1, 1, mod_drain,
