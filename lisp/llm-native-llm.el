@@ -588,10 +588,15 @@ into a system interaction."
            (gethash (llm-native--call-handle call) llm-native--cancelled-handles))))
 
 (defun llm-native--redact (call message)
-  "Return MESSAGE with the secrets of CALL's provider masked."
+  "Return MESSAGE with the secrets of CALL's provider masked.
+The secrets are the values of the request headers CALL keeps, without
+a \"Bearer \" prefix, but for Anthropic's version and beta headers."
   (let ((message (if (stringp message) message (format "%s" message))))
-    (dolist (secret (llm-native--call-secrets call) message)
-      (setq message (string-replace secret "<redacted>" message)))))
+    (dolist (header (llm-native--call-secrets call) message)
+      (unless (member (car header) '("anthropic-version" "anthropic-beta"))
+        (let ((secret (string-remove-prefix "Bearer " (cdr header))))
+          (unless (string-empty-p secret)
+            (setq message (string-replace secret "<redacted>" message))))))))
 
 (defun llm-native--llm-error-symbol (symbol info)
   "Return the llm error symbol for the engine error SYMBOL with INFO."
@@ -729,11 +734,8 @@ MULTI-OUTPUT selects plist results."
                 :multi-output multi-output :buffer (current-buffer)
                 :partial-callback partial-callback :response-callback response-callback
                 :error-callback error-callback
-                :secrets (delq nil (mapcar (lambda (header)
-                                             (unless (member (car header) '("anthropic-version"
-                                                                           "anthropic-beta"))
-                                               (string-remove-prefix "Bearer " (cdr header))))
-                                           headers))))
+                ;; The secrets are picked out of them only if an error message needs it.
+                :secrets headers))
          (handle (llm-native--chat-start
                   :url (plist-get endpoint :url)
                   :headers headers

@@ -234,12 +234,14 @@ ARGS are the caller's keys: :url, :method, :headers (an alist), :body
 holds the further module keys (:format, or :dialect and :streaming).
 HANDLE gets the current buffer and the two terminal callbacks."
   (let* ((body (llm-native--encode-body (plist-get args :body)))
-         (spec (append (list :url (plist-get args :url)
-                             :method (or (plist-get args :method) (if body "POST" "GET"))
-                             :headers (llm-native--header-strings (plist-get args :headers))
-                             :body body)
-                       spec
-                       (llm-native--timeouts args)))
+         ;; One fresh list: SPEC, the caller's, is its tail and is not copied.
+         (spec (nconc (list :url (plist-get args :url)
+                            :method (or (plist-get args :method)
+                                        (if (or body (plist-get spec :prompt)) "POST" "GET"))
+                            :headers (llm-native--header-strings (plist-get args :headers))
+                            :body body)
+                      (llm-native--timeouts args)
+                      spec))
          ;; The runtime is opened first: it loads the module that defines the mod-* functions.
          (runtime (llm-native--runtime))
          (id (llm-native--mod-start runtime spec)))
@@ -247,11 +249,16 @@ HANDLE gets the current buffer and the two terminal callbacks."
           (llm-native-handle-on-done handle) (plist-get args :on-done)
           (llm-native-handle-on-error handle) (plist-get args :on-error)
           (llm-native-handle-id handle) id
-          (llm-native-handle-url handle) (car (split-string (plist-get spec :url) "[?#]"))
+          (llm-native-handle-url handle) (llm-native--url-without-query (plist-get spec :url))
           (llm-native-handle-kind handle) (or (plist-get spec :dialect) (plist-get spec :format))
           (llm-native-handle-started handle) (float-time))
     (puthash id handle llm-native--registry)
     handle))
+
+(defun llm-native--url-without-query (url)
+  "Return URL without its query and fragment (URL itself when it has none)."
+  (let ((cut (string-match-p "[?#]" url)))
+    (if cut (substring url 0 cut) url)))
 
 (defun llm-native--encode-body (body)
   "Return BODY as a string of UTF-8 text for the module."
@@ -433,17 +440,16 @@ Keys: :url :headers :method (default \"POST\") :dialect :prompt (canonical
 JSON) or :body, :streaming, :on-progress (TEXT REASONING), :on-done
 \(RESULT plist), :on-error (SYMBOL MESSAGE INFO), and the timeout keys of
 `llm-native-request'."
-  (let* ((dialect (plist-get args :dialect))
-         (streaming (plist-get args :streaming))
-         (body (or (plist-get args :body)
-                   (llm-native--build-body dialect (plist-get args :prompt) streaming))))
+  (let ((body (plist-get args :body)))
     (llm-native--start
-     (append (list :method (or (plist-get args :method) "POST")
-                   :body body
-                   :headers (append (plist-get args :headers)
-                                    '(("Content-Type" . "application/json"))))
-             args)
-     (list :dialect dialect :streaming streaming)
+     ;; ARGS is the tail, not copied; the keys in front win.
+     (cl-list* :method (or (plist-get args :method) "POST")
+               :headers (append (plist-get args :headers)
+                                '(("Content-Type" . "application/json")))
+               args)
+     ;; Without a body, the module builds it from the canonical prompt in one pass.
+     (list :dialect (plist-get args :dialect) :streaming (plist-get args :streaming)
+           :prompt (and (not body) (plist-get args :prompt)))
      (llm-native--make-handle :on-progress (plist-get args :on-progress)))))
 
 (defun llm-native-running-requests ()

@@ -44,7 +44,7 @@ void finalize_runtime(void* ptr) noexcept {
 }
 
 Runtime& runtime_arg(const Env& env, emacs_value v) {
-  if (!env.is_type(v, "user-ptr") ||
+  if (!env.is_type(v, Sym::user_ptr) ||
       env.raw()->get_user_finalizer(env.raw(), v) != finalize_runtime)
     throw LispError("wrong-type-argument", "not an llm-native runtime");
   auto* rt = static_cast<Runtime*>(env.raw()->get_user_ptr(env.raw(), v));
@@ -161,6 +161,7 @@ int emacs_module_init(struct emacs_runtime* runtime) noexcept {
   if (raw->size < static_cast<ptrdiff_t>(sizeof(emacs_env_28))) return 2;  // needs Emacs 28
   try {
     Env env(raw);
+    init_symbols(raw);
     defun(env, "llm-native--mod-version", 0, 0, mod_version,
           "Return the version string of the llm-native module.\n\n(fn)");
     defun(env, "llm-native--mod-open", 1, 1, mod_open,
