@@ -622,8 +622,9 @@ The prompts are made beforehand: making one is the caller's cost."
 (defconst llm-native-bench--ttft-chats 10 "Sequential chats of each time-to-first-token mode.")
 
 (defun llm-native-bench--start-helper (name command)
-  "Start COMMAND (a list) as helper NAME; return (PROCESS . PORT) once it says PORT.
-The helper's stdout stays in its buffer (the proxy's CONN lines)."
+  "Start COMMAND (a list) as helper NAME; return (PROCESS . PORT).
+It returns once the helper printed its PORT line.  The helper's stdout
+stays in its buffer (the proxy's CONN lines)."
   (let* ((buffer (generate-new-buffer (format " *%s*" name)))
          (process (make-process :name name :buffer buffer :noquery t :connection-type 'pipe
                                 :command command))
@@ -671,8 +672,9 @@ The helper's stdout stays in its buffer (the proxy's CONN lines)."
     port))
 
 (defun llm-native-bench--h2-front (backend-port)
-  "Start nghttpx as a TLS HTTP/2 front of 127.0.0.1:BACKEND-PORT; return (PROCESS . PORT).
-Nil when nghttpx (Debian package nghttp2-proxy) or openssl is missing."
+  "Start nghttpx, a TLS HTTP/2 front of 127.0.0.1:BACKEND-PORT.
+Return (PROCESS . PORT), or nil when nghttpx (Debian package
+nghttp2-proxy) or openssl is missing."
   (let ((nghttpx (or (executable-find "nghttpx")
                      (and (file-executable-p "/usr/sbin/nghttpx") "/usr/sbin/nghttpx")))
         (tls (and (executable-find "openssl") (llm-native-test--tls-files))))
@@ -700,8 +702,9 @@ Nil when nghttpx (Debian package nghttp2-proxy) or openssl is missing."
           nil)))))
 
 (defun llm-native-bench--ttft-chat (url prompt)
-  "Stream a chat from URL (TLS, self-signed) with the canonical PROMPT; return TTFT.
-TTFT runs from the call to the first partial text; the chat is awaited whole."
+  "Stream a chat from URL (TLS, self-signed) with the canonical PROMPT.
+Return the time to first token: from the call to the first partial
+text.  The chat is awaited whole."
   (let* ((start (float-time)) (first nil) (done nil) (failure nil))
     (llm-native--chat-start
      :url url :headers '(("Authorization" . "Bearer bench-key")) :dialect "openai-chat"
@@ -972,8 +975,7 @@ The result is what `json-serialize' takes."
      (:warm-connections "new conns, 10 warm" 1 "" "0" "")
      (:concurrent-connections "conns for 10 at once" 1 "" "" "")
      (:concurrent-wall "10 at once: wall" 1000 " ms" "" ""))
-    ("ttft-h2" (:skipped "not run" 1 "" "" "")
-     (:rtt "RTT added (proxy)" 1000 " ms" "" "")
+    ("ttft-h2" (:rtt "RTT added (proxy)" 1000 " ms" "" "")
      (:cold "TTFT cold (new conn.)" 1000 " ms" "" "")
      (:warm "TTFT warm (kept conn.)" 1000 " ms" "curl - 1 RTT" "")
      (:curl "TTFT curl per request" 1000 " ms" "" "")
@@ -1001,6 +1003,8 @@ The result is what `json-serialize' takes."
           (princ (format "%-22s FAILED: %s\n" name (plist-get summary :failed))))
          ((plist-get summary :timed-out-after-s)
           (princ (format "%-22s timed out after %s s\n" name (plist-get summary :timed-out-after-s))))
+         ((plist-get summary :skipped)
+          (princ (format "%-22s not run: %s\n" name (plist-get summary :skipped))))
          (t
           (dolist (row (cdr (assoc name llm-native-bench--rows)))
             (pcase-let ((`(,key ,label ,scale ,unit ,target ,incumbent) row))

@@ -26,7 +26,8 @@
   (make-llm-openai-compatible :url (concat base "/v1/") :key "test-key" :chat-model "test-model"))
 
 (defun llm-native-connection-test--chat (provider)
-  "Stream a chat with PROVIDER and wait; return (:partials N :last TEXT :result R :error E)."
+  "Stream a chat with PROVIDER and wait for its end.
+Return (:partials N :last TEXT :result R :error E)."
   (let ((partials 0) (last nil) (result nil) (err nil) (done nil)
         (llm-warn-on-nonfree nil))
     (llm-chat-streaming provider (llm-make-chat-prompt "Hi")
