@@ -52,6 +52,20 @@ Return (:partials N :last TEXT :result R :error E)."
       (should (equal (plist-get (llm-native-connection-test--chat provider) :result) expected)))
     (should (equal (llm-native-connection-test--flags base 'reused) '(nil t)))))
 
+(ert-deftest llm-native-connection-tls-session-resumed ()
+  "A new TLS connection to a host resumes the session of an earlier one."
+  (llm-native-close)
+  (let* ((base (llm-native-test-scenario (list :body "{}" :transfer "close")))
+         (tls (llm-native-test-tls-base base)))
+    (skip-unless tls)
+    ;; The server closes each connection after its answer, so every request needs a new one.
+    (dotimes (_ 3)
+      (should (equal (plist-get (llm-native-request-sync :url (concat tls "/q") :insecure t)
+                                :records)
+                     '(nil))))
+    (should (equal (llm-native-connection-test--flags base 'reused) '(nil nil nil)))
+    (should (equal (llm-native-connection-test--flags base 'tls_resumed) '(nil t t)))))
+
 (ert-deftest llm-native-connection-closed-reused-connection-retried-once ()
   "A reused connection the server closes under a request is replaced, once.
 The answer then arrives whole, as if nothing happened, whether the
@@ -163,6 +177,20 @@ server closed it with a FIN or a reset."
     ;; Nothing of a preconnect reaches Lisp: no stray events, no running requests.
     (llm-native-test-wait-until (lambda () (eql 0 (plist-get (llm-native-stats) :active))))
     (should-not (llm-native-running-requests))))
+
+(ert-deftest llm-native-connection-error-message-redacts-key ()
+  "A provider error that echoes the key reaches the caller with the key masked.
+The secrets are picked from the request headers only when a message
+needs them, so this is the check that they still are."
+  (let* ((base (llm-native-test-scenario
+                (list :status 401 :content_type "application/json"
+                      :body "{\"error\": {\"message\": \"Incorrect API key: sk-echo-42\"}}")))
+         (provider (make-llm-openai-compatible :url (concat base "/v1/") :key "sk-echo-42"
+                                               :chat-model "test-model"))
+         (err (plist-get (llm-native-connection-test--chat provider) :error)))
+    (should (eq (car err) 'llm-request-authentication-error))
+    (should (string-search "Incorrect API key: <redacted>" (cadr err)))
+    (should-not (string-search "sk-echo-42" (cadr err)))))
 
 (provide 'llm-native-connection-test)
 ;;; llm-native-connection-test.el ends here

@@ -688,7 +688,7 @@ def public_record(record):
     """The JSON view of a recorded request."""
     return {key: record[key] for key in
             ("method", "path", "headers", "body", "disconnected", "completed", "closed_by_server",
-             "proxied", "tls", "reused")}
+             "proxied", "tls", "tls_resumed", "reused")}
 
 
 # ---------------------------------------------------------------------------
@@ -924,6 +924,9 @@ class Connection(asyncio.Protocol):
                   # An absolute-form target means the client used us as its HTTP proxy.
                   "proxied": bool(split.netloc),
                   "tls": self.transport.get_extra_info("sslcontext") is not None,
+                  # The client resumed an earlier TLS session (no full handshake).
+                  "tls_resumed": bool(getattr(self.transport.get_extra_info("ssl_object"),
+                                              "session_reused", False)),
                   "body": body.decode("utf-8", errors="replace"),
                   "disconnected": False, "completed": False, "closed_by_server": False,
                   "reused": self.answered > 0, "expected": None}
