@@ -167,16 +167,24 @@ server closed it with a FIN or a reset."
 (ert-deftest llm-native-connection-preconnect-url-and-refusals ()
   "A URL preconnects; an unserved or keyless target, or a bad URL, is refused quietly."
   (llm-native-close)
-  (let ((base (llm-native-test-scenario (list :body "{}"))))
-    (should (llm-native-preconnect (concat base "/warm")))
-    (llm-native-test-wait-until
-     (lambda () (equal (llm-native-connection-test--flags base 'method) '("HEAD"))))
-    (should-not (llm-native-preconnect "ftp://127.0.0.1/"))
-    (should-not (llm-native-preconnect (make-llm-claude :key nil)))
-    (should-not (llm-native-preconnect 'not-a-provider))
-    ;; Nothing of a preconnect reaches Lisp: no stray events, no running requests.
-    (llm-native-test-wait-until (lambda () (eql 0 (plist-get (llm-native-stats) :active))))
-    (should-not (llm-native-running-requests))))
+  (let* ((base (llm-native-test-scenario (list :body "{}")))
+         (events 0)
+         (count (lambda (_event) (cl-incf events))))
+    (advice-add 'llm-native--deliver :before count)
+    (unwind-protect
+        (progn
+          (should (llm-native-preconnect (concat base "/warm")))
+          (llm-native-test-wait-until
+           (lambda () (equal (llm-native-connection-test--flags base 'method) '("HEAD"))))
+          (should-not (llm-native-preconnect "ftp://127.0.0.1/"))
+          (should-not (llm-native-preconnect (make-llm-claude :key nil)))
+          (should-not (llm-native-preconnect 'not-a-provider))
+          ;; Nothing of a preconnect reaches Lisp: no event, no running request.
+          (llm-native-test-wait-until (lambda () (eql 0 (plist-get (llm-native-stats) :active))))
+          (llm-native-test-settle 0.2)
+          (should (= events 0))
+          (should-not (llm-native-running-requests)))
+      (advice-remove 'llm-native--deliver count))))
 
 (ert-deftest llm-native-connection-error-message-redacts-key ()
   "A provider error that echoes the key reaches the caller with the key masked.
