@@ -186,35 +186,5 @@ server closed it with a FIN or a reset."
           (should-not (llm-native-running-requests)))
       (advice-remove 'llm-native--deliver count))))
 
-(ert-deftest llm-native-connection-error-message-redacts-key ()
-  "A provider error that echoes the key reaches the caller with the key masked.
-The secrets are picked from the request headers only when a message
-needs them, so this is the check that they still are."
-  (let* ((base (llm-native-test-scenario
-                (list :status 401 :content_type "application/json"
-                      :body "{\"error\": {\"message\": \"Incorrect API key: sk-echo-42\"}}")))
-         (provider (make-llm-openai-compatible :url (concat base "/v1/") :key "sk-echo-42"
-                                               :chat-model "test-model"))
-         (err (plist-get (llm-native-connection-test--chat provider) :error)))
-    (should (eq (car err) 'llm-request-authentication-error))
-    (should (string-search "Incorrect API key: <redacted>" (cadr err)))
-    (should-not (string-search "sk-echo-42" (cadr err)))))
-
-(ert-deftest llm-native-connection-model-lookups-remembered-correctly ()
-  "The start path's memory of `llm-models-match' answers as it does, model by model.
-A model added to the registry afterwards is found: adding one makes a
-new list, which empties the memory."
-  (let ((names '("gemini-2.5-pro" "gemini-2.0-flash" "claude-sonnet-4-5" "gpt-4o-mini"
-                 "no-such-model" "gemini-2.5-pro" "no-such-model" "gpt-4o-mini")))
-    (dolist (name names)
-      (should (eq (llm-native--model-entry name) (llm-models-match name)))))
-  (let ((llm-models llm-models))
-    (should-not (llm-native--model-entry "my native model"))
-    (llm-models-add :name "My Native Model" :symbol 'my-native-model
-                    :capabilities '(generation reasoning))
-    (should (equal (llm-native--model-capabilities "my native model") '(generation reasoning))))
-  (should-not (llm-native--model-entry "my native model"))
-  (should-not (llm-native--model-entry nil)))
-
 (provide 'llm-native-connection-test)
 ;;; llm-native-connection-test.el ends here
