@@ -112,8 +112,11 @@ server closed it with a FIN or a reset."
   "The body of `llm-native-connection-no-retry-after-first-byte', closing with HOW."
   (llm-native-close)
   (let* ((base (llm-native-test-scenario
+                ;; The pause at the cut lets the client read those bytes first: a reset
+                ;; may otherwise discard what the client had not read yet.
                 (list :generate (list :dialect "openai-chat" :tokens 200)
-                      :reused_close_after 600 :close_with how)))
+                      :reused_close_after 600 :close_with how
+                      :stall_after 600 :stall_ms 200)))
          (provider (llm-native-connection-test--provider base))
          (expected (alist-get 'text (llm-native-test-expected base))))
     (should (equal (plist-get (llm-native-connection-test--chat provider) :result) expected))
