@@ -15,7 +15,7 @@ using namespace llm_native;
 
 namespace {
 
-// A fake provider server for this file's tests, stopped (by its lifetime and by pclose) at exit.
+// A fake provider server for this file's tests, shut down at exit.
 class ConnectionServer {
  public:
   static ConnectionServer& get() {
@@ -33,7 +33,17 @@ class ConnectionServer {
     pipe_ = ::popen(cmd.c_str(), "r");
     if (!pipe_ || std::fscanf(pipe_, "PORT %d", &port_) != 1) throw std::runtime_error("fake server did not start");
   }
-  ~ConnectionServer() { ::pclose(pipe_); }
+  ~ConnectionServer() {
+    // Ask it to exit (pclose waits for it), then reap it.
+    Engine engine(-1);
+    RequestSpec spec;
+    spec.method = "POST";
+    spec.url = url("/_control/shutdown");
+    engine.start(spec);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    engine.close();
+    ::pclose(pipe_);
+  }
   FILE* pipe_ = nullptr;
   int port_ = 0;
 };
