@@ -83,7 +83,7 @@ new list, which empties the memory."
   (let ((llm-models llm-models))
     (should-not (llm-native--model-entry "my native model"))
     (llm-models-add :name "My Native Model" :symbol 'my-native-model
-                    :capabilities '(generation reasoning))
+                    :capabilities '(generation reasoning) :regex "my native model")
     (should (equal (llm-native--model-capabilities "my native model") '(generation reasoning))))
   (should-not (llm-native--model-entry "my native model"))
   (should-not (llm-native--model-entry nil)))
