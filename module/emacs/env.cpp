@@ -20,7 +20,7 @@ emacs_value g_symbols[static_cast<int>(Sym::count)];
 
 void init_symbols(emacs_env* env) {
   static const char* const names[] = {
-      "nil", "t", "list", "vector", "plist-get", "car", "cdr", "string", "integer", "float", "user-ptr",
+      "nil", "t", "list", "vector", "plist-get", "car", "cdr", "string-bytes", "string", "integer", "float", "user-ptr",
       "record", "progress", "done", "error", "cancelled",
       ":url", ":method", ":body", ":prompt", ":headers", ":format", ":dialect", ":streaming",
       ":connect-timeout", ":idle-timeout", ":timeout", ":proxy", ":insecure", ":max-record-size"};
@@ -42,9 +42,10 @@ emacs_value Env::text(std::string_view text) const {
 }
 
 std::string Env::to_string(emacs_value v) const {
-  ptrdiff_t size = 0;
-  env_->copy_string_contents(env_, v, nullptr, &size);
-  check();
+  // Every copy_string_contents call encodes the string into a new Lisp string, so asking it
+  // for the size first would cons a throwaway copy (of a whole prompt, for a request).
+  // string-bytes, the size of Emacs's internal form, is never less than the UTF-8 form's.
+  ptrdiff_t size = static_cast<ptrdiff_t>(to_integer(call(Sym::string_bytes, {v}))) + 1;
   std::string out(static_cast<size_t>(size), '\0');
   env_->copy_string_contents(env_, v, out.data(), &size);
   check();

@@ -26,7 +26,7 @@ struct LispError : std::runtime_error {
 // Symbols the hot paths use (each request start, each drained event), interned once at
 // module load and kept as global references, so that using one is no call into Emacs.
 enum class Sym {
-  nil, t, list, vector, plist_get, car, cdr, string, integer, float_, user_ptr,
+  nil, t, list, vector, plist_get, car, cdr, string_bytes, string, integer, float_, user_ptr,
   record, progress, done, error, cancelled,
   k_url, k_method, k_body, k_prompt, k_headers, k_format, k_dialect, k_streaming,
   k_connect_timeout, k_idle_timeout, k_timeout, k_proxy, k_insecure, k_max_record_size,
