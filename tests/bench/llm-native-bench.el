@@ -1054,6 +1054,11 @@ column beside llm-native's."
                                              (concat "FAILED: " (plist-get summary :failed))
                                              30 nil nil "...")
                                     ""))
+                                 ((plist-get summary :skipped)
+                                  (if first (truncate-string-to-width
+                                             (concat "not run: " (plist-get summary :skipped))
+                                             30 nil nil "...")
+                                    ""))
                                  (t (llm-native-bench--figure summary key scale unit)))
                            (llm-native-bench--incumbent-cell theirs key scale unit first)
                            target published))
