@@ -1247,7 +1247,9 @@ scenarios and print the comparison."
                                ("big-record-sse" ,some ,(lambda () (llm-native-bench-big-sse big-sse))
                                 ,big)
                                ("heavy-consumer" ,some
-                                ,(lambda () (llm-native-bench-heavy-consumer heavy)) ,long))))
+                                ,(lambda () (llm-native-bench-heavy-consumer heavy)) ,long)
+                               ("start-path" ,some
+                                ,(lambda () (llm-native-bench-start-path short)) ,long))))
               (push (cons (nth 0 result) (nth 1 result)) incumbent)
               (push (nth 2 result) json-lines))))))
     (setq results (nreverse results)
