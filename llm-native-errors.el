@@ -22,6 +22,8 @@
   'llm-native-module-error)
 (define-error 'llm-native-closed "llm-native runtime is closed" 'llm-native-error)
 (define-error 'llm-native-invalid-spec "Invalid llm-native request" 'llm-native-error)
+(define-error 'llm-native-unsupported "Not expressible in the provider's protocol"
+  'llm-native-invalid-spec)
 (define-error 'llm-native-internal-error "llm-native internal error" 'llm-native-error)
 
 (define-error 'llm-native-request-error "llm-native request failed" 'llm-native-error)

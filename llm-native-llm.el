@@ -176,9 +176,29 @@ is trimmed, and an empty secret counts as none."
                      ((llm-vertex-p provider) (llm-vertex-chat-model provider)))))
     (if (consp model) (car model) model)))
 
+(defvar llm-native--model-cache nil
+  "(MODELS . TABLE): `llm-models-match' results by model name, for MODELS.
+MODELS is the `llm-models' list the table was filled from; adding a
+model (`llm-models-add', `push', `setq') makes a new list and empties it.")
+
+(defun llm-native--model-entry (model)
+  "Return the registry entry of the model named MODEL, or nil.
+The same as `llm-models-match', remembered per name: the registry is a
+list of over a hundred regexps, more than Emacs's cache of compiled
+regexps holds, so every lookup would compile them all again."
+  (when (stringp model)
+    (let ((cache llm-native--model-cache))
+      (unless (and (eq (car cache) llm-models) (< (hash-table-count (cdr cache)) 64))
+        (setq cache (cons llm-models (make-hash-table :test 'equal))
+              llm-native--model-cache cache))
+      (let ((entry (gethash model (cdr cache) 'unknown)))
+        (if (eq entry 'unknown)
+            (puthash model (llm-models-match model) (cdr cache))
+          entry)))))
+
 (defun llm-native--model-capabilities (model)
   "Return the registry capabilities of the model named MODEL."
-  (when-let ((entry (and (stringp model) (llm-models-match model))))
+  (when-let ((entry (llm-native--model-entry model)))
     (llm-model-capabilities entry)))
 
 (defun llm-native--dialect (provider)
@@ -274,7 +294,7 @@ header keeps it out of URLs shown in messages and logs."
       (cons url (append headers (list (cons "x-goog-api-key" secret)))))))
 
 (defun llm-native--endpoint (provider kind)
-  "Return (:dialect D :url U :headers H :secrets S) for PROVIDER.
+  "Return (:dialect D :url U :headers H) for PROVIDER.
 KIND is `chat', `stream', `embed', `batch-embed' or `models'.  Runs
 llm's request prelude (key checks, the Vertex token) first.  Signals
 `llm-provider-unconfigured' when a required key or the URL is
@@ -313,8 +333,7 @@ missing, `llm-not-supported' for a type llm-native does not serve."
         (signal 'llm-provider-unconfigured
                 (list (format "The %s provider has no http(s) URL: %S"
                               (llm-native--type-label provider) url))))
-      (list :dialect dialect :url url :headers headers
-            :secrets (llm-native--secrets (list url) headers)))))
+      (list :dialect dialect :url url :headers headers))))
 
 ;;;; Model lists
 
@@ -552,7 +571,7 @@ or N >= 5 and M >= 2."
   "Return the gemini_thinking option for MODEL and REASONING, or nil.
 As llm does (doc/providers.md, Gemini and Vertex): registry models
 with `reasoning' only."
-  (let* ((entry (and (stringp model) (llm-models-match model)))
+  (let* ((entry (llm-native--model-entry model))
          (symbol (and entry (llm-model-symbol entry))))
     (when (and entry (memq 'reasoning (llm-model-capabilities entry)))
       (cond
@@ -618,7 +637,7 @@ and examples move into a system interaction."
        (let ((models (and (llm-openrouter-p provider) (llm-openai-chat-model provider))))
          (when (consp models) (push (cons 'models (vconcat models)) options))))
       ("anthropic"
-       (when-let ((entry (llm-models-match model)))
+       (when-let ((entry (llm-native--model-entry model)))
          (when (memq (llm-model-symbol entry) '(claude-4-6-opus claude-4-6-sonnet claude-4-7-opus))
            (push (cons 'anthropic_thinking "adaptive") options)
            ;; The dialect needs `none' to send thinking {type: disabled}.
@@ -671,7 +690,7 @@ A value JSON cannot carry signals `llm-invalid-argument'."
   "The state of one llm chat call on the native engine."
   provider prompt dialect multi-output buffer
   partial-callback response-callback error-callback
-  handle last-partial finished secrets)
+  handle last-partial finished)
 
 (defvar llm-native--cancelled-handles (make-hash-table :test 'eq :weakness 'key)
   "Handles cancelled through `llm-cancel-request'; their calls stay silent.")
@@ -682,9 +701,12 @@ A value JSON cannot carry signals `llm-invalid-argument'."
            (gethash (llm-native--call-handle call) llm-native--cancelled-handles))))
 
 (defun llm-native--redact (call message)
-  "Return MESSAGE with the secrets of CALL's provider masked."
-  (llm-native--mask (if (stringp message) message (format "%s" message))
-                    (llm-native--call-secrets call)))
+  "Return MESSAGE with the secrets of CALL's request masked.
+They are the runtime's for the request (credential headers, the URL's
+userinfo and query), picked only when a message needs them."
+  (let ((message (if (stringp message) message (format "%s" message)))
+        (handle (llm-native--call-handle call)))
+    (if handle (llm-native--scrub handle message) message)))
 
 (defun llm-native--llm-error-symbol (symbol info)
   "Return the llm error symbol for the engine error SYMBOL with INFO."
@@ -816,25 +838,20 @@ ran, empty text are left out."
 
 (defmacro llm-native--with-llm-errors (&rest body)
   "Run BODY, turning llm-native's own errors into llm's.
-A request llm-native cannot build (`llm-native-invalid-spec') is
-`llm-invalid-argument'; any other `llm-native-error' (the module
+What the provider's protocol cannot carry (`llm-native-unsupported': a
+PDF to an OpenAI-compatible server, say) is `llm-not-supported', as in
+llm; another request llm-native cannot build (`llm-native-invalid-spec')
+is `llm-invalid-argument'; any other `llm-native-error' (the module
 missing, say) is `llm-error'.  Clients' `llm-error' handlers see them."
   (declare (indent 0) (debug t))
   `(condition-case err
        (progn ,@body)
+     (llm-native-unsupported
+      (signal 'llm-not-supported (list (error-message-string err))))
      (llm-native-invalid-spec
       (signal 'llm-invalid-argument (list (error-message-string err))))
      (llm-native-error
       (signal 'llm-error (list (error-message-string err))))))
-
-(defun llm-native--chat-body (dialect canonical streaming)
-  "Return DIALECT's request body for the CANONICAL prompt JSON and STREAMING.
-What the provider's protocol cannot carry (a PDF to an
-OpenAI-compatible server, say) signals `llm-not-supported', as llm does."
-  (condition-case err
-      (llm-native--build-body dialect canonical streaming)
-    (llm-native-invalid-spec
-     (signal 'llm-not-supported (list (error-message-string err))))))
 
 (defun llm-native--start-chat (provider prompt streaming partial-callback
                                         response-callback error-callback multi-output)
@@ -844,23 +861,19 @@ RESPONSE-CALLBACK and ERROR-CALLBACK follow llm's contracts;
 MULTI-OUTPUT selects plist results."
   (let* ((endpoint (llm-native--endpoint provider (if streaming 'stream 'chat)))
          (dialect (plist-get endpoint :dialect))
-         (body (llm-native--with-llm-errors
-                 (llm-native--chat-body
-                  dialect
-                  (llm-native--serialize (llm-native--canonical-prompt provider prompt dialect))
-                  streaming)))
          (call (llm-native--make-call
                 :provider provider :prompt prompt :dialect dialect
                 :multi-output multi-output :buffer (current-buffer)
                 :partial-callback partial-callback :response-callback response-callback
-                :error-callback error-callback
-                :secrets (plist-get endpoint :secrets)))
+                :error-callback error-callback))
          (handle (llm-native--with-llm-errors
+                   ;; The module builds the body from the canonical prompt in one pass.
                    (llm-native--chat-start
                     :url (plist-get endpoint :url)
                     :headers (plist-get endpoint :headers)
                     :dialect dialect
-                    :body body
+                    :prompt (llm-native--serialize
+                             (llm-native--canonical-prompt provider prompt dialect))
                     :streaming streaming
                     ;; llm's own timeout settings apply when the llm package set them.
                     :connect-timeout (if (boundp 'llm-request-plz-connect-timeout)
@@ -935,6 +948,24 @@ RESPONSE-CALLBACK the result, ERROR-CALLBACK an error symbol and message."
 None of its callbacks run afterwards."
   (puthash request t llm-native--cancelled-handles)
   (llm-native-cancel request))
+
+;;;; Warm connections
+
+(defun llm-native-preconnect (target)
+  "Open a connection to TARGET's host ahead of its first request.
+TARGET is a provider that llm-native serves, or a URL.  The engine
+connects (and does the TLS handshake) in the background, so the next
+request to that host starts on a warm connection; call it, say, when a
+chat buffer opens.  Return non-nil when a connection is being opened,
+nil when TARGET's URL cannot be made (a provider without its key, or
+one llm-native does not serve).  Nothing else comes of it: no callback,
+no error."
+  (interactive (list (read-string "Preconnect to URL: ")))
+  (let ((url (if (stringp target) target
+               (ignore-errors (plist-get (llm-native--endpoint target 'stream) :url)))))
+    (when (and (stringp url) (string-match-p "\\`https?://" url))
+      (llm-native--preconnect url)
+      t)))
 
 ;;;; Embeddings
 

@@ -29,6 +29,7 @@
 (declare-function llm-native--mod-open "ext:llm-native-module")
 (declare-function llm-native--mod-start "ext:llm-native-module")
 (declare-function llm-native--mod-cancel "ext:llm-native-module")
+(declare-function llm-native--mod-preconnect "ext:llm-native-module")
 (declare-function llm-native--mod-drain "ext:llm-native-module")
 (declare-function llm-native--mod-close "ext:llm-native-module")
 (declare-function llm-native--mod-stats "ext:llm-native-module")
@@ -547,24 +548,23 @@ The userinfo and query of each URL, and the values of credential headers."
 (defun llm-native--start (args spec handle)
   "Start a request and register HANDLE for it; return HANDLE.
 ARGS are the caller's keys: :url, :method, :headers (an alist), :body
-\(encoded as UTF-8, or a function returning it), the timeout keys,
-:on-done and :on-error.  SPEC holds the further module keys (:format, or
-:dialect and :streaming).  HANDLE gets the current buffer and the two
-terminal callbacks.  The spec is checked at once; while the module is
+\(encoded as UTF-8), the timeout keys, :on-done and :on-error.  SPEC
+holds the further module keys (:format, or :dialect, :streaming and
+:prompt).  HANDLE gets the current buffer and the two terminal
+callbacks.  The spec is checked at once; while the module is
 being built the request waits for the build, then starts (unless
 cancelled), and a failed build reaches :on-error."
   (let* ((url (plist-get args :url))
          (headers (plist-get args :headers))
          (method (plist-get args :method))
-         (proxy (or (plist-get args :proxy) llm-native-proxy))
-         (body (plist-get args :body)))
+         (proxy (or (plist-get args :proxy) llm-native-proxy)))
     (llm-native--check-url url)
     (when method
       (unless (and (stringp method) (string-match-p llm-native--token-regexp method))
         (llm-native--invalid ":method must be an HTTP token such as \"POST\"")))
     (when proxy (llm-native--check-line "The :proxy URL" proxy))
     (let ((header-lines (llm-native--header-strings headers))
-          (body (if (functionp body) body (llm-native--encode-body body))))
+          (body (llm-native--encode-body (plist-get args :body))))
       (setf (llm-native-handle-buffer handle) (current-buffer))
       (llm-native--handle-put handle :on-done (plist-get args :on-done))
       (llm-native--handle-put handle :on-error (plist-get args :on-error))
@@ -574,7 +574,8 @@ cancelled), and a failed build reaches :on-error."
          (unless (llm-native-handle-finished handle) ; cancelled during the build
            (llm-native--start-now handle args spec
                                   (list :url url
-                                        :method (or method (if body "POST" "GET"))
+                                        :method (or method
+                                                    (if (or body (plist-get spec :prompt)) "POST" "GET"))
                                         :headers header-lines
                                         :body body))))
        (lambda (err)
@@ -587,13 +588,9 @@ cancelled), and a failed build reaches :on-error."
 
 (defun llm-native--start-now (handle args spec request)
   "Start HANDLE's request on the loaded module and register it.
-REQUEST holds its :url, :method, :headers and :body (a string, or a
-function returning one); ARGS and SPEC are as for `llm-native--start'."
-  (let* ((body (plist-get request :body))
-         (spec (append (plist-put request :body
-                                  (if (functionp body) (llm-native--encode-body (funcall body)) body))
-                       spec
-                       (llm-native--timeouts args)))
+REQUEST holds its :url, :method, :headers and :body; ARGS and SPEC are
+as for `llm-native--start'."
+  (let* ((spec (nconc request (llm-native--timeouts args) spec))
          ;; The runtime is opened first: it loads the module that defines the mod-* functions.
          (runtime (llm-native--runtime))
          (id (llm-native--mod-start runtime spec)))
@@ -704,6 +701,16 @@ fails that request alone with `llm-native-protocol-error'."
                        (llm-native--new-handle :on-record (plist-get args :on-record)
                                                :record-parser parser))))
 
+(defun llm-native--preconnect (url &optional insecure)
+  "Open a connection to URL's host ahead of the requests that will follow.
+The engine sends a HEAD request to URL and drops its answer; the
+connection (and its TLS session) then stays warm for the next requests
+to that host.  INSECURE skips TLS certificate checks, as for
+`llm-native-request'."
+  (llm-native--mod-preconnect (llm-native--runtime)
+                              (list :url url :connect-timeout llm-native-connect-timeout
+                                    :proxy llm-native-proxy :insecure insecure)))
+
 (defun llm-native-cancel (handle)
   "Cancel the request HANDLE: stop its transfer.
 None of its callbacks runs afterwards."
@@ -792,18 +799,17 @@ JSON) or :body, :streaming, :on-progress (TEXT REASONING), :on-done
   (llm-native--check-keys args llm-native--chat-keys)
   (unless (proper-list-p (plist-get args :headers))
     (llm-native--invalid ":headers must be an alist"))
-  (let* ((dialect (plist-get args :dialect))
-         (streaming (plist-get args :streaming))
-         ;; Built once the module is loaded (after its first build, if that is running).
-         (body (or (plist-get args :body)
-                   (lambda () (llm-native--build-body dialect (plist-get args :prompt) streaming)))))
+  (let ((body (plist-get args :body)))
     (llm-native--start
-     (append (list :method (or (plist-get args :method) "POST")
-                   :body body
-                   :headers (append (plist-get args :headers)
-                                    '(("Content-Type" . "application/json"))))
-             args)
-     (list :dialect dialect :streaming streaming)
+     ;; ARGS is the tail, not copied; the keys in front win.
+     (cl-list* :method (or (plist-get args :method) "POST")
+               :headers (append (plist-get args :headers)
+                                '(("Content-Type" . "application/json")))
+               args)
+     ;; Without a body, the module builds it from the canonical prompt in one pass
+     ;; (once it is loaded: after its first build, if that is running).
+     (list :dialect (plist-get args :dialect) :streaming (plist-get args :streaming)
+           :prompt (and (not body) (plist-get args :prompt)))
      (llm-native--new-handle :on-progress (plist-get args :on-progress)))))
 
 (defun llm-native-running-requests ()

@@ -157,6 +157,7 @@ struct Transfer final : RecordSink {
   std::string current_url;
   std::string origin;          // of the request as made
   long hops = 0;
+  bool preconnect = false;     // a connection opened ahead of requests: no events at all
 
   ~Transfer() override {
     if (easy) curl_easy_cleanup(easy);
@@ -483,13 +484,40 @@ size_t guarded(Transfer* t, Body&& body) {
   return 0;
 }
 
+// Connection reuse. One share holds the DNS cache and the TLS session cache for every
+// request (libcurl keeps session ids per easy handle otherwise, and we make one handle per
+// request); the multi handle already keeps the connection cache. Only the worker thread
+// uses the share, so it needs no lock callbacks.
+CURLSH* make_share() {
+  CURLSH* share = curl_share_init();
+  if (!share) throw std::runtime_error("curl_share_init failed");
+  curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+  curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+  return share;
+}
+
+// The options that let a request use a warm connection.
+void set_connection_options(CURL* e, const RequestSpec& s, CURLSH* share) {
+  curl_easy_setopt(e, CURLOPT_SHARE, share);
+  // HTTP/2 where TLS negotiates it (ALPN), else HTTP/1.1.
+  curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+  // Over TLS, a request to a host whose connection is still being set up waits for the
+  // handshake to say whether it can multiplex rather than open a connection of its own.
+  // Not over plain http: there libcurl learns that only from the first response's
+  // headers, and a model can take seconds to send them.
+  if (s.url.size() > 6 && (s.url[4] == 's' || s.url[4] == 'S'))
+    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+}
+
 size_t write_callback(char* data, size_t size, size_t nmemb, void* user) {
   auto* t = static_cast<Transfer*>(user);
+  if (t->preconnect) return size * nmemb;  // whatever the server says, nobody reads it
   return guarded(t, [&] { return t->on_body(data, size * nmemb); });
 }
 
 size_t header_callback(char* data, size_t size, size_t nmemb, void* user) {
   auto* t = static_cast<Transfer*>(user);
+  if (t->preconnect) return size * nmemb;
   return guarded(t, [&] { return t->on_header(data, size * nmemb); });
 }
 
@@ -567,6 +595,7 @@ struct Engine::Worker {
   std::vector<RequestId> to_cancel;
   bool stop = false;
   CURLM* multi = nullptr;
+  CURLSH* share = nullptr;
   std::thread thread;
   std::mutex done_mutex;
   std::condition_variable done_cv;
@@ -600,6 +629,7 @@ struct Engine::Worker {
     curl_easy_setopt(e, CURLOPT_USERAGENT, "llm-native/" LLM_NATIVE_VERSION);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, s.connect_timeout_ms);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, s.total_timeout_ms);
+    set_connection_options(e, s, share);
     if (!s.proxy.empty()) curl_easy_setopt(e, CURLOPT_PROXY, s.proxy.c_str());
     if (s.insecure) {
       curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
@@ -722,11 +752,13 @@ struct Engine::Worker {
         auto it = live.find(id);
         if (it == live.end()) continue;
         curl_multi_remove_handle(multi, it->second->easy);
-        Event ev;
-        ev.kind = EventKind::Cancelled;
-        try {
-          it->second->push_terminal(std::move(ev));
-        } catch (...) {
+        if (!it->second->preconnect) {
+          Event ev;
+          ev.kind = EventKind::Cancelled;
+          try {
+            it->second->push_terminal(std::move(ev));
+          } catch (...) {
+          }
         }
         live.erase(it);
       }
@@ -741,6 +773,11 @@ struct Engine::Worker {
         if (msg->msg != CURLMSG_DONE) continue;
         Transfer* t = nullptr;
         curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char**>(&t));
+        if (t->preconnect) {  // a warm connection is all it was for: no events
+          curl_multi_remove_handle(multi, msg->easy_handle);
+          live.erase(t->id);
+          continue;
+        }
         on_done(*t, msg->data.result, live);
       }
 
@@ -768,6 +805,7 @@ struct Engine::Worker {
 
   ~Worker() {
     if (multi) curl_multi_cleanup(multi);
+    if (share) curl_share_cleanup(share);  // after every easy handle that used it
   }
 };
 
@@ -778,6 +816,9 @@ Engine::Engine(int doorbell_fd, QueueLimits limits) {
   if (!worker_->multi) throw std::runtime_error("curl_multi_init failed");
   // Keep a few idle connections for reuse, not one per request ever run at once.
   curl_multi_setopt(worker_->multi, CURLMOPT_MAXCONNECTS, 8L);
+  // Concurrent streams to one host share an HTTP/2 connection when the server offers it.
+  curl_multi_setopt(worker_->multi, CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_MULTIPLEX));
+  worker_->share = make_share();
   // The thread keeps its own reference, so a worker left behind by close() stays valid.
   std::shared_ptr<Worker> w = worker_;
   worker_->thread = std::thread([w] { w->run(); });
@@ -815,6 +856,32 @@ RequestId Engine::start(RequestSpec spec) {
   }
   worker_->wake();
   return id;
+}
+
+void Engine::preconnect(RequestSpec spec) {
+  if (closed_) throw std::logic_error("the engine is closed");
+  // A HEAD request leaves its connection (and TLS session) in the caches for the requests
+  // that follow; its answer, whatever it is, is dropped. libcurl does not reuse connections
+  // of CURLOPT_CONNECT_ONLY transfers, so a real request it is.
+  spec.method = "HEAD";
+  spec.body.clear();
+  spec.headers.clear();
+  spec.dialect.reset();
+  spec.idle_timeout_ms = 0;
+  if (spec.total_timeout_ms <= 0) spec.total_timeout_ms = 30000;
+  validate(spec);
+  static_assert(sizeof(RequestId) == 8, "ids are 64-bit");
+  auto t = std::make_unique<Transfer>();
+  t->id = ~RequestId{0} - preconnects_++;  // never one of start()'s ids, never drained
+  t->preconnect = true;
+  t->meter = std::make_shared<Meter>(0);  // counted by nobody, but never null
+  t->spec = std::move(spec);
+  t->queue = &worker_->queue;
+  {
+    std::lock_guard<std::mutex> lock(worker_->inbox_mutex);
+    worker_->to_start.push_back(std::move(t));
+  }
+  worker_->wake();
 }
 
 void Engine::cancel(RequestId id) {

@@ -73,6 +73,10 @@ class Engine {
 
   // Validates the spec (std::invalid_argument with a clear message) and queues the request.
   RequestId start(RequestSpec spec);
+  // Opens a connection to spec.url's host ahead of requests (a HEAD request whose answer is
+  // dropped), so that the first request finds it warm. Only the URL and the connection
+  // options of spec count. No event ever comes of it.
+  void preconnect(RequestSpec spec);
   // Stops the transfer; the request's later events are dropped and its Cancelled
   // terminal event is swallowed, so the caller sees nothing more from it.
   void cancel(RequestId id);
@@ -96,6 +100,7 @@ class Engine {
   std::unordered_set<RequestId> live_;  // started and not yet drained to their terminal event
   std::unordered_map<RequestId, std::shared_ptr<Meter>> meters_;  // of the live_ requests
   uint64_t started_ = 0;
+  uint64_t preconnects_ = 0;
   bool closed_ = false;
 };
 

@@ -6,19 +6,19 @@
 namespace llm_native::emacs {
 namespace {
 
-emacs_value plist_get(const Env& env, emacs_value plist, const char* key) {
-  return env.call("plist-get", {plist, env.intern(key)});
+emacs_value plist_get(const Env& env, emacs_value plist, Sym key) {
+  return env.call(Sym::plist_get, {plist, env.sym(key)});
 }
 
 std::string string_arg(const Env& env, emacs_value v, const char* key) {
-  if (!env.is_type(v, "string")) throw std::invalid_argument(std::string(key) + " must be a string");
+  if (!env.is_type(v, Sym::string)) throw std::invalid_argument(std::string(key) + " must be a string");
   return env.to_string(v);
 }
 
 // Seconds (integer or float, nil = none) to milliseconds.
 long millis_arg(const Env& env, emacs_value v, const char* key, long fallback) {
   if (env.is_nil(v)) return fallback;
-  if (!env.is_type(v, "integer") && !env.is_type(v, "float"))
+  if (!env.is_type(v, Sym::integer) && !env.is_type(v, Sym::float_))
     throw std::invalid_argument(std::string(key) + " must be a number of seconds or nil");
   double seconds = env.to_number(v);
   if (!(seconds >= 0) || seconds > 1e7) throw std::invalid_argument(std::string(key) + " out of range");
@@ -32,23 +32,29 @@ emacs_value opt_count(const Env& env, int64_t n) { return n < 0 ? env.nil() : en
 
 RequestSpec spec_from_plist(const Env& env, emacs_value plist) {
   RequestSpec spec;
-  emacs_value v = plist_get(env, plist, ":url");
+  emacs_value v = plist_get(env, plist, Sym::k_url);
   spec.url = string_arg(env, v, ":url");
-  if (v = plist_get(env, plist, ":method"); env.truthy(v)) spec.method = string_arg(env, v, ":method");
-  if (v = plist_get(env, plist, ":body"); env.truthy(v)) spec.body = string_arg(env, v, ":body");
-  for (v = plist_get(env, plist, ":headers"); env.truthy(v); v = env.call("cdr", {v}))
-    spec.headers.push_back(string_arg(env, env.call("car", {v}), ":headers element"));
-  if (v = plist_get(env, plist, ":format"); env.truthy(v))
+  if (v = plist_get(env, plist, Sym::k_method); env.truthy(v)) spec.method = string_arg(env, v, ":method");
+  if (v = plist_get(env, plist, Sym::k_body); env.truthy(v)) spec.body = string_arg(env, v, ":body");
+  emacs_value prompt = plist_get(env, plist, Sym::k_prompt);
+  for (v = plist_get(env, plist, Sym::k_headers); env.truthy(v); v = env.call(Sym::cdr, {v}))
+    spec.headers.push_back(string_arg(env, env.call(Sym::car, {v}), ":headers element"));
+  if (v = plist_get(env, plist, Sym::k_format); env.truthy(v))
     spec.format = parse_format(env.to_string(env.call("symbol-name", {v})));
-  if (v = plist_get(env, plist, ":dialect"); env.truthy(v))
+  if (v = plist_get(env, plist, Sym::k_dialect); env.truthy(v))
     spec.dialect = parse_dialect(string_arg(env, v, ":dialect"));
-  spec.streaming = env.truthy(plist_get(env, plist, ":streaming"));
-  spec.connect_timeout_ms = millis_arg(env, plist_get(env, plist, ":connect-timeout"), ":connect-timeout", spec.connect_timeout_ms);
-  spec.idle_timeout_ms = millis_arg(env, plist_get(env, plist, ":idle-timeout"), ":idle-timeout", 0);
-  spec.total_timeout_ms = millis_arg(env, plist_get(env, plist, ":timeout"), ":timeout", 0);
-  if (v = plist_get(env, plist, ":proxy"); env.truthy(v)) spec.proxy = string_arg(env, v, ":proxy");
-  spec.insecure = env.truthy(plist_get(env, plist, ":insecure"));
-  if (v = plist_get(env, plist, ":max-record-size"); env.truthy(v)) {
+  spec.streaming = env.truthy(plist_get(env, plist, Sym::k_streaming));
+  // A chat's body made here from its canonical prompt: no Lisp string of it on the way.
+  if (env.truthy(prompt)) {
+    if (!spec.dialect) throw std::invalid_argument(":prompt needs a :dialect");
+    spec.body = build_body(*spec.dialect, string_arg(env, prompt, ":prompt"), spec.streaming);
+  }
+  spec.connect_timeout_ms = millis_arg(env, plist_get(env, plist, Sym::k_connect_timeout), ":connect-timeout", spec.connect_timeout_ms);
+  spec.idle_timeout_ms = millis_arg(env, plist_get(env, plist, Sym::k_idle_timeout), ":idle-timeout", 0);
+  spec.total_timeout_ms = millis_arg(env, plist_get(env, plist, Sym::k_timeout), ":timeout", 0);
+  if (v = plist_get(env, plist, Sym::k_proxy); env.truthy(v)) spec.proxy = string_arg(env, v, ":proxy");
+  spec.insecure = env.truthy(plist_get(env, plist, Sym::k_insecure));
+  if (v = plist_get(env, plist, Sym::k_max_record_size); env.truthy(v)) {
     int64_t n = env.to_integer(v);
     if (n <= 0) throw std::invalid_argument(":max-record-size must be a positive integer");
     spec.max_record = static_cast<std::size_t>(n);
@@ -73,18 +79,18 @@ emacs_value event_to_lisp(const Env& env, const Event& e) {
   std::vector<emacs_value> items{env.integer(static_cast<int64_t>(e.id))};
   switch (e.kind) {
     case EventKind::Record:
-      items.push_back(env.intern("record"));
-      items.push_back(opt_string(env, e.record.type));
-      items.push_back(env.string(e.record.data));
-      items.push_back(e.record.type.empty() ? env.nil() : opt_string(env, e.record.id));
+      items.push_back(env.sym(Sym::record));
+      items.push_back(e.record.type.empty() ? env.nil() : env.text(e.record.type));
+      items.push_back(env.text(e.record.data));
+      items.push_back(e.record.type.empty() || e.record.id.empty() ? env.nil() : env.text(e.record.id));
       break;
     case EventKind::Progress:
-      items.push_back(env.intern("progress"));
-      items.push_back(env.string(e.text));
-      items.push_back(env.string(e.reasoning));
+      items.push_back(env.sym(Sym::progress));
+      items.push_back(env.text(e.text));
+      items.push_back(env.text(e.reasoning));
       break;
     case EventKind::Done: {
-      items.push_back(env.intern("done"));
+      items.push_back(env.sym(Sym::done));
       items.push_back(env.integer(e.status));
       if (!e.result) {
         items.push_back(env.nil());
@@ -108,17 +114,25 @@ emacs_value event_to_lisp(const Env& env, const Event& e) {
       break;
     }
     case EventKind::Error:
-      items.push_back(env.intern("error"));
+      items.push_back(env.sym(Sym::error));
       items.push_back(env.intern(error_code_name(e.error.code)));
       items.push_back(env.string(e.error.message));
       items.push_back(e.error.http_status ? env.integer(e.error.http_status) : env.nil());
       items.push_back(opt_string(env, e.error.body));
       break;
     case EventKind::Cancelled:
-      items.push_back(env.intern("cancelled"));
+      items.push_back(env.sym(Sym::cancelled));
       break;
   }
   return env.list(items);
+}
+
+std::string build_body(DialectKind dialect, const std::string& prompt, bool streaming) {
+  try {
+    return dialect_for(dialect).build_body(prompt, streaming);
+  } catch (const std::invalid_argument& e) {
+    throw LispError("llm-native-unsupported", e.what());
+  }
 }
 
 }  // namespace llm_native::emacs

@@ -8,8 +8,13 @@ namespace llm_native::emacs {
 
 // Reads a request plist: :method :url :headers (list of "Name: value") :body :format
 // (symbol) :dialect (string) :streaming :connect-timeout :idle-timeout :timeout (seconds,
-// nil for none) :proxy :insecure :max-record-size. Throws std::invalid_argument on a bad value.
+// nil for none) :proxy :insecure :max-record-size, and :prompt (canonical prompt JSON: the
+// :dialect builds the body from it). Throws std::invalid_argument on a bad value.
 RequestSpec spec_from_plist(const Env& env, emacs_value plist);
+
+// DIALECT's request body for the canonical PROMPT JSON. What the protocol cannot carry
+// (a PDF to an OpenAI-compatible server, say) signals llm-native-unsupported.
+std::string build_body(DialectKind dialect, const std::string& prompt, bool streaming);
 
 // One event as a list:
 //   (ID record TYPE DATA EVENT-ID)      TYPE and EVENT-ID nil unless SSE

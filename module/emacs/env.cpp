@@ -16,10 +16,36 @@ emacs_value Env::string(std::string_view text) const {
   return v;
 }
 
-std::string Env::to_string(emacs_value v) const {
-  ptrdiff_t size = 0;
-  env_->copy_string_contents(env_, v, nullptr, &size);
+emacs_value g_symbols[static_cast<int>(Sym::count)];
+
+void init_symbols(emacs_env* env) {
+  static const char* const names[] = {
+      "nil", "t", "list", "vector", "plist-get", "car", "cdr", "string-bytes", "string", "integer", "float", "user-ptr",
+      "record", "progress", "done", "error", "cancelled",
+      ":url", ":method", ":body", ":prompt", ":headers", ":format", ":dialect", ":streaming",
+      ":connect-timeout", ":idle-timeout", ":timeout", ":proxy", ":insecure", ":max-record-size"};
+  static_assert(sizeof names / sizeof names[0] == static_cast<int>(Sym::count), "one name per Sym");
+  for (int i = 0; i < static_cast<int>(Sym::count); ++i) {
+    emacs_value v = env->intern(env, names[i]);
+    if (env->non_local_exit_check(env) != emacs_funcall_exit_return) throw LispExit{};
+    g_symbols[i] = env->make_global_ref(env, v);
+    if (env->non_local_exit_check(env) != emacs_funcall_exit_return) throw LispExit{};
+  }
+}
+
+emacs_value Env::text(std::string_view text) const {
+  for (unsigned char c : text)
+    if (c >= 0x80) return string(text);
+  emacs_value v = env_->make_unibyte_string(env_, text.data(), static_cast<ptrdiff_t>(text.size()));
   check();
+  return v;
+}
+
+std::string Env::to_string(emacs_value v) const {
+  // Every copy_string_contents call encodes the string into a new Lisp string, so asking it
+  // for the size first would cons a throwaway copy (of a whole prompt, for a request).
+  // string-bytes, the size of Emacs's internal form, is never less than the UTF-8 form's.
+  ptrdiff_t size = static_cast<ptrdiff_t>(to_integer(call(Sym::string_bytes, {v}))) + 1;
   std::string out(static_cast<size_t>(size), '\0');
   env_->copy_string_contents(env_, v, out.data(), &size);
   check();
@@ -28,7 +54,7 @@ std::string Env::to_string(emacs_value v) const {
 }
 
 double Env::to_number(emacs_value v) const {
-  if (is_type(v, "integer")) return static_cast<double>(to_integer(v));
+  if (is_type(v, Sym::integer)) return static_cast<double>(to_integer(v));
   double d = env_->extract_float(env_, v);
   check();
   return d;

@@ -23,6 +23,20 @@ struct LispError : std::runtime_error {
   std::string symbol;
 };
 
+// Symbols the hot paths use (each request start, each drained event), interned once at
+// module load and kept as global references, so that using one is no call into Emacs.
+enum class Sym {
+  nil, t, list, vector, plist_get, car, cdr, string_bytes, string, integer, float_, user_ptr,
+  record, progress, done, error, cancelled,
+  k_url, k_method, k_body, k_prompt, k_headers, k_format, k_dialect, k_streaming,
+  k_connect_timeout, k_idle_timeout, k_timeout, k_proxy, k_insecure, k_max_record_size,
+  count
+};
+
+// Interns every Sym (emacs_module_init calls it before anything uses Env::sym).
+void init_symbols(emacs_env* env);
+extern emacs_value g_symbols[static_cast<int>(Sym::count)];
+
 class Env {
  public:
   explicit Env(emacs_env* env) : env_(env) {}
@@ -38,13 +52,18 @@ class Env {
     check();
     return v;
   }
-  emacs_value nil() const { return intern("nil"); }
-  emacs_value t() const { return intern("t"); }
+  emacs_value sym(Sym s) const { return g_symbols[static_cast<int>(s)]; }
+  emacs_value nil() const { return sym(Sym::nil); }
+  emacs_value t() const { return sym(Sym::t); }
   bool truthy(emacs_value v) const { return env_->is_not_nil(env_, v); }
   bool is_nil(emacs_value v) const { return !truthy(v); }
 
   // Makes a Lisp string from UTF-8 text; invalid sequences are replaced with U+FFFD.
   emacs_value string(std::string_view text) const;
+  // The same, for text that may be large or frequent (streamed text, records): ASCII text
+  // becomes a unibyte string, made with one allocation where Emacs 28's make_string makes
+  // two (a temporary copy, then the string), so a streamed answer conses half as much.
+  emacs_value text(std::string_view text) const;
   emacs_value integer(int64_t n) const {
     emacs_value v = env_->make_integer(env_, n);
     check();
@@ -57,18 +76,25 @@ class Env {
   }
 
   emacs_value call(const char* function, std::initializer_list<emacs_value> args) const {
-    std::vector<emacs_value> a(args);
-    emacs_value v = env_->funcall(env_, intern(function), static_cast<ptrdiff_t>(a.size()), a.data());
+    return call(intern(function), args);
+  }
+  emacs_value call(Sym function, std::initializer_list<emacs_value> args) const {
+    return call(sym(function), args);
+  }
+  emacs_value call(emacs_value function, std::initializer_list<emacs_value> args) const {
+    // funcall does not write to its arguments.
+    emacs_value v = env_->funcall(env_, function, static_cast<ptrdiff_t>(args.size()),
+                                  const_cast<emacs_value*>(args.begin()));
     check();
     return v;
   }
   emacs_value list(std::vector<emacs_value>& items) const {
-    emacs_value v = env_->funcall(env_, intern("list"), static_cast<ptrdiff_t>(items.size()), items.data());
+    emacs_value v = env_->funcall(env_, sym(Sym::list), static_cast<ptrdiff_t>(items.size()), items.data());
     check();
     return v;
   }
   emacs_value vector(std::vector<emacs_value>& items) const {
-    emacs_value v = env_->funcall(env_, intern("vector"), static_cast<ptrdiff_t>(items.size()), items.data());
+    emacs_value v = env_->funcall(env_, sym(Sym::vector), static_cast<ptrdiff_t>(items.size()), items.data());
     check();
     return v;
   }
@@ -86,6 +112,11 @@ class Env {
     emacs_value ty = env_->type_of(env_, v);
     check();
     return env_->eq(env_, ty, intern(type));
+  }
+  bool is_type(emacs_value v, Sym type) const {
+    emacs_value ty = env_->type_of(env_, v);
+    check();
+    return env_->eq(env_, ty, sym(type));
   }
 
  private:

@@ -51,7 +51,7 @@ void finalize_runtime(void* ptr) noexcept {
 }
 
 Runtime& runtime_arg(const Env& env, emacs_value v) {
-  if (!env.is_type(v, "user-ptr") ||
+  if (!env.is_type(v, Sym::user_ptr) ||
       env.raw()->get_user_finalizer(env.raw(), v) != finalize_runtime)
     throw LispError("wrong-type-argument", "not an llm-native runtime");
   auto* rt = static_cast<Runtime*>(env.raw()->get_user_ptr(env.raw(), v));
@@ -89,6 +89,14 @@ emacs_value mod_start(emacs_env* raw, ptrdiff_t, emacs_value* args, void*) noexc
     Runtime& rt = runtime_arg(env, args[0]);
     RequestSpec spec = spec_from_plist(env, args[1]);
     return env.integer(static_cast<int64_t>(rt.engine->start(std::move(spec))));
+  });
+}
+
+emacs_value mod_preconnect(emacs_env* raw, ptrdiff_t, emacs_value* args, void*) noexcept {
+  return boundary(raw, [&](Env& env) {
+    Runtime& rt = runtime_arg(env, args[0]);
+    rt.engine->preconnect(spec_from_plist(env, args[1]));
+    return env.nil();
   });
 }
 
@@ -202,9 +210,8 @@ emacs_value mod_set_capture(emacs_env* raw, ptrdiff_t, emacs_value* args, void*)
 
 emacs_value mod_build_body(emacs_env* raw, ptrdiff_t, emacs_value* args, void*) noexcept {
   return boundary(raw, [&](Env& env) {
-    const Dialect& dialect = dialect_for(parse_dialect(env.to_string(args[0])));
-    std::string body = dialect.build_body(env.to_string(args[1]), env.truthy(args[2]));
-    return env.string(body);
+    return env.string(build_body(parse_dialect(env.to_string(args[0])), env.to_string(args[1]),
+                                 env.truthy(args[2])));
   });
 }
 
@@ -225,6 +232,7 @@ int emacs_module_init(struct emacs_runtime* runtime) noexcept {
   if (raw->size < static_cast<ptrdiff_t>(sizeof(emacs_env_28))) return 2;  // needs Emacs 28
   try {
     Env env(raw);
+    init_symbols(raw);
     defun(env, "llm-native--mod-version", 0, 0, mod_version,
           "Return the version string of the llm-native module.\n\n(fn)");
     defun(env, "llm-native--mod-open", 1, 1, mod_open,
@@ -232,6 +240,10 @@ int emacs_module_init(struct emacs_runtime* runtime) noexcept {
           "Return the runtime handle.\n\n(fn PIPE)");
     defun(env, "llm-native--mod-start", 2, 2, mod_start,
           "Start a request on RUNTIME described by the plist SPEC; return its id.\n\n(fn RUNTIME SPEC)");
+    defun(env, "llm-native--mod-preconnect", 2, 2, mod_preconnect,
+          "Open a connection to the host of the plist SPEC's :url on RUNTIME ahead of requests.\n"
+          "Only :url and the connection keys of SPEC count; nothing is returned of it.\n\n"
+          "(fn RUNTIME SPEC)");
     defun(env, "llm-native--mod-cancel", 2, 2, mod_cancel,
           "Cancel request ID on RUNTIME; none of its events are returned afterwards.\n\n(fn RUNTIME ID)");
     defun(env, "llm-native--mod-drain", 1, 1, mod_drain,

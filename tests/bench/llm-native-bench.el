@@ -600,6 +600,269 @@ list of per-run plists; signal an error if it is not built."
                       lines))))
       (delete-file out))))
 
+;;;; Start path, busy core, warm connections
+
+(defconst llm-native-bench--starts 200 "Requests the start-path scenario starts.")
+
+(defun llm-native-bench--bytes-consed (before after)
+  "Bytes allocated between the `memory-use-counts' BEFORE and AFTER.
+Conses and floats are 16 bytes, vector slots 8, strings 32 plus their
+bytes (symbols and intervals are left out: a start makes none)."
+  (cl-flet ((d (i) (- (nth i after) (nth i before))))
+    (+ (* 16 (d 0)) (* 16 (d 1)) (* 8 (d 2)) (d 4) (* 32 (d 6)))))
+
+(defun llm-native-bench-start-path (base)
+  "One run of the start-path scenario: 200 `llm-chat-streaming' calls to BASE.
+Each call is timed alone, from the call to its return, with the bytes
+it consed; the answers are awaited afterwards, outside the measurement.
+The prompts are made beforehand: making one is the caller's cost."
+  (let* ((provider (llm-native-bench--openai base))
+         (prompts (cl-loop repeat llm-native-bench--starts collect (llm-make-chat-prompt "Go")))
+         (done 0) (times nil) (bytes nil)
+         (on-done (lambda (_) (cl-incf done)))
+         (gcs gcs-done) (gc-time gc-elapsed))
+    (garbage-collect)
+    (setq gcs gcs-done gc-time gc-elapsed)
+    (let ((start (float-time)))
+      (dolist (prompt prompts)
+        (let* ((m0 (memory-use-counts))
+               (t0 (float-time)))
+          (llm-chat-streaming provider prompt #'ignore on-done on-done)
+          (push (- (float-time) t0) times)
+          (push (llm-native-bench--bytes-consed m0 (memory-use-counts)) bytes)))
+      (let ((elapsed (- (float-time) start))
+            (gcs (- gcs-done gcs)) (gc-time (- gc-elapsed gc-time)))
+        (llm-native-bench--wait (lambda () (= done llm-native-bench--starts)) 60)
+        (list :start-p50 (llm-native-bench--percentile times 0.5)
+              :start-p99 (llm-native-bench--percentile times 0.99)
+              :start-mean (/ elapsed llm-native-bench--starts)
+              :bytes-p50 (llm-native-bench--percentile bytes 0.5)
+              :bytes-mean (/ (apply #'+ bytes) llm-native-bench--starts)
+              :gcs gcs :gc-time gc-time
+              :text-ok t)))))
+
+(defun llm-native-bench--with-busy-core (function)
+  "Call FUNCTION while `yes >/dev/null' keeps one core busy; return its value."
+  (let ((busy (make-process :name "llm-native-bench-busy" :noquery t :connection-type 'pipe
+                            :command '("sh" "-c" "exec yes >/dev/null"))))
+    (unwind-protect (progn (sleep-for 0.2) (funcall function))
+      (delete-process busy))))
+
+(defconst llm-native-bench--rtt-delay-ms 25
+  "Delay the latency proxy adds each way: one round trip is twice this.")
+
+(defconst llm-native-bench--ttft-chats 10 "Sequential chats of each time-to-first-token mode.")
+
+(defun llm-native-bench--start-helper (name command)
+  "Start COMMAND (a list) as helper NAME; return (PROCESS . PORT).
+It returns once the helper printed its PORT line.  The helper's stdout
+stays in its buffer (the proxy's CONN lines)."
+  (let* ((buffer (generate-new-buffer (format " *%s*" name)))
+         (process (make-process :name name :buffer buffer :noquery t :connection-type 'pipe
+                                :command command))
+         (deadline (+ (float-time) 10))
+         (port nil))
+    (while (and (not port) (process-live-p process) (< (float-time) deadline))
+      (accept-process-output process 0.05)
+      (with-current-buffer buffer
+        (goto-char (point-min))
+        (when (re-search-forward "^PORT \\([0-9]+\\)$" nil t)
+          (setq port (string-to-number (match-string 1))))))
+    (unless port
+      (delete-process process)
+      (error "%s did not start" name))
+    (cons process port)))
+
+(defun llm-native-bench--stop-helper (helper)
+  "Stop HELPER, from `llm-native-bench--start-helper'."
+  (when (process-live-p (car helper)) (delete-process (car helper)))
+  (kill-buffer (process-buffer (car helper))))
+
+(defun llm-native-bench--proxy-connections (helper)
+  "How many connections the latency proxy HELPER accepted so far."
+  (with-current-buffer (process-buffer (car helper))
+    (goto-char (point-max))
+    (if (re-search-backward "^CONN \\([0-9]+\\)$" nil t)
+        (string-to-number (match-string 1))
+      0)))
+
+(defun llm-native-bench--latency-proxy (port)
+  "Start the latency proxy in front of 127.0.0.1:PORT; return the helper."
+  (llm-native-bench--start-helper
+   "llm-native-bench-proxy"
+   (list "python3" (expand-file-name "tests/bench/latency_proxy.py" llm-native-bench--root)
+         "--target" (number-to-string port)
+         "--delay-ms" (number-to-string llm-native-bench--rtt-delay-ms)
+         "--lifetime" "900" "--exit-on-stdin-eof")))
+
+(defun llm-native-bench--free-port ()
+  "A TCP port on 127.0.0.1 free right now."
+  (let* ((server (make-network-process :name "llm-native-bench-port" :server t :host "127.0.0.1"
+                                       :service t :noquery t))
+         (port (process-contact server :service)))
+    (delete-process server)
+    port))
+
+(defun llm-native-bench--h2-front (backend-port)
+  "Start nghttpx, a TLS HTTP/2 front of 127.0.0.1:BACKEND-PORT.
+Return (PROCESS . PORT), or nil when nghttpx (Debian package
+nghttp2-proxy) or openssl is missing."
+  (let ((nghttpx (or (executable-find "nghttpx")
+                     (and (file-executable-p "/usr/sbin/nghttpx") "/usr/sbin/nghttpx")))
+        (tls (and (executable-find "openssl") (llm-native-test--tls-files))))
+    (when (and nghttpx tls)
+      (let* ((port (llm-native-bench--free-port))
+             (process (make-process
+                       :name "llm-native-bench-nghttpx" :noquery t :connection-type 'pipe
+                       :buffer (generate-new-buffer " *llm-native-bench-nghttpx*")
+                       :command (list nghttpx "--conf=/dev/null"
+                                      (format "--frontend=127.0.0.1,%d" port)
+                                      (format "--backend=127.0.0.1,%d" backend-port)
+                                      "--workers=1" "--no-ocsp" "--log-level=ERROR"
+                                      "--errorlog-file=/dev/null" (cadr tls) (car tls))))
+             (deadline (+ (float-time) 10)))
+        ;; Ready once it accepts connections.
+        (while (and (process-live-p process) (< (float-time) deadline)
+                    (not (ignore-errors
+                           (delete-process (make-network-process
+                                            :name "llm-native-bench-probe" :host "127.0.0.1"
+                                            :service port :noquery t))
+                           t)))
+          (sleep-for 0.05))
+        (if (process-live-p process) (cons process port)
+          (kill-buffer (process-buffer process))
+          nil)))))
+
+(defun llm-native-bench--ttft-chat (url prompt)
+  "Stream a chat from URL (TLS, self-signed) with the canonical PROMPT.
+Return the time to first token: from the call to the first partial
+text.  The chat is awaited whole."
+  (let* ((start (float-time)) (first nil) (done nil) (failure nil))
+    (llm-native--chat-start
+     :url url :headers '(("Authorization" . "Bearer bench-key")) :dialect "openai-chat"
+     :prompt prompt :streaming t :insecure t
+     :on-progress (lambda (_text _reasoning) (unless first (setq first (float-time))))
+     :on-done (lambda (_) (setq done t))
+     :on-error (lambda (_s message _i) (setq done t failure message)))
+    (llm-native-bench--wait (lambda () done) 30)
+    (when failure (error "Chat failed: %s" failure))
+    (- first start)))
+
+(defun llm-native-bench--ttft-curl (url body)
+  "Run curl(1) once per request on URL with BODY as llm+plz does; return TTFT.
+TTFT runs from starting curl to the first answer bytes reaching Emacs."
+  (let* ((start (float-time)) (first nil) (done nil)
+         (process (make-process
+                   :name "llm-native-bench-curl" :noquery t :connection-type 'pipe
+                   :coding 'binary
+                   :command (list "curl" "-sN" "--insecure" "-X" "POST"
+                                  "-H" "Content-Type: application/json"
+                                  "-H" "Authorization: Bearer bench-key"
+                                  "--data-binary" body url)
+                   :filter (lambda (_p _out) (unless first (setq first (float-time))))
+                   :sentinel (lambda (_p _e) (setq done t)))))
+    (llm-native-bench--wait (lambda () done) 30)
+    (unless (and first (eql 0 (process-exit-status process)))
+      (error "curl failed on %s" url))
+    (- first start)))
+
+(defun llm-native-bench--concurrent (url prompt proxy)
+  "Start ten chats on URL with PROMPT at once on a new engine; wait for them.
+Return (:concurrent-connections N :concurrent-wall S): the connections
+the latency PROXY accepted for them, and the time until the last ended."
+  (llm-native-close)
+  (llm-native--runtime)
+  (let ((before (llm-native-bench--proxy-connections proxy))
+        (left llm-native-bench--ttft-chats)
+        (failure nil)
+        (start (float-time)))
+    (dotimes (_ llm-native-bench--ttft-chats)
+      (llm-native--chat-start
+       :url url :headers '(("Authorization" . "Bearer bench-key"))
+       :dialect "openai-chat" :prompt prompt :streaming t :insecure t
+       :on-done (lambda (_) (cl-decf left))
+       :on-error (lambda (_s message _i) (cl-decf left) (setq failure message))))
+    (llm-native-bench--wait (lambda () (zerop left)) 30)
+    (when failure (error "A concurrent stream failed: %s" failure))
+    (list :concurrent-wall (- (float-time) start)
+          :concurrent-connections (- (llm-native-bench--proxy-connections proxy) before))))
+
+(defun llm-native-bench--ttft-modes (url prompt proxy &optional curl-body)
+  "Ten cold and ten warm chats on URL with PROMPT, through the latency PROXY.
+Cold: a new engine, so a new connection and a full TLS handshake, each
+time.  Warm: one kept connection (opened by a first chat, not counted).
+With CURL-BODY, also ten runs of curl started per request, as llm+plz
+and gptel do.  Then ten chats at once (`llm-native-bench--concurrent').
+Return one plist per chat; the summary takes medians over the ten."
+  (let ((rows nil))
+    (dotimes (_ llm-native-bench--ttft-chats)
+      (llm-native-close)
+      (llm-native--runtime)
+      (push (list :cold (llm-native-bench--ttft-chat url prompt)) rows))
+    (llm-native-bench--ttft-chat url prompt)
+    (let ((before (llm-native-bench--proxy-connections proxy)))
+      (setq rows (mapcar (lambda (row)
+                           (append row (list :warm (llm-native-bench--ttft-chat url prompt))))
+                         rows))
+      (setq rows (mapcar (lambda (row)
+                           (append row (list :warm-connections
+                                             (- (llm-native-bench--proxy-connections proxy)
+                                                before))))
+                         rows)))
+    (when curl-body
+      (setq rows (mapcar (lambda (row)
+                           (append row (list :curl (llm-native-bench--ttft-curl url curl-body))))
+                         rows)))
+    (let ((extra (append (llm-native-bench--concurrent url prompt proxy)
+                         (list :rtt (/ (* 2 llm-native-bench--rtt-delay-ms) 1000.0) :text-ok t))))
+      (mapcar (lambda (row) (append row extra)) rows))))
+
+(defun llm-native-bench--tls-url (base port)
+  "The chat URL of the scenario BASE on 127.0.0.1:PORT over https."
+  (format "https://127.0.0.1:%d%s/v1/chat/completions" port
+          (substring base (string-match "/s/" base))))
+
+(defun llm-native-bench--port-of (base)
+  "The port of the URL BASE."
+  (string-to-number (nth 2 (split-string base "[:/]" t))))
+
+(defun llm-native-bench--canonical (base)
+  "The canonical prompt JSON of a short chat to the scenario BASE."
+  (llm-native--serialize
+   (llm-native--canonical-prompt (llm-native-bench--openai base) (llm-make-chat-prompt "Go")
+                                 "openai-chat")))
+
+(defun llm-native-bench-ttft (tls-base)
+  "The time-to-first-token scenario over TLS (HTTP/1.1) through the latency proxy.
+TLS-BASE is a short scenario's base URL on the fake server's TLS
+listener.  See `llm-native-bench--ttft-modes'."
+  (let ((proxy (llm-native-bench--latency-proxy (llm-native-bench--port-of tls-base)))
+        (prompt (llm-native-bench--canonical tls-base)))
+    (unwind-protect
+        (llm-native-bench--ttft-modes
+         (llm-native-bench--tls-url tls-base (cdr proxy)) prompt proxy
+         (llm-native--build-body "openai-chat" prompt t))
+      (llm-native-bench--stop-helper proxy))))
+
+(defun llm-native-bench-h2 (base)
+  "The time-to-first-token scenario over HTTP/2, through the latency proxy.
+nghttpx (Debian package nghttp2-proxy) is the TLS HTTP/2 front of the
+fake server's plain listener, BASE being a short scenario's base URL
+there: Python's ssl and asyncio cannot speak HTTP/2 without the h2
+package.  Return one plist per chat, or a plist saying why not run."
+  (let ((front (llm-native-bench--h2-front (llm-native-bench--port-of base))))
+    (if (not front)
+        (list :skipped "nghttpx (Debian package nghttp2-proxy) not installed")
+      (let ((proxy (llm-native-bench--latency-proxy (cdr front))))
+        (unwind-protect
+            (llm-native-bench--ttft-modes (llm-native-bench--tls-url base (cdr proxy))
+                                          (llm-native-bench--canonical base) proxy
+                                          (llm-native--build-body
+                                           "openai-chat" (llm-native-bench--canonical base) t))
+          (llm-native-bench--stop-helper proxy)
+          (delete-process (car front))
+          (kill-buffer (process-buffer (car front))))))))
+
 ;;;; Summaries
 
 (defun llm-native-bench--median (values)
@@ -685,13 +948,13 @@ The result is what `json-serialize' takes."
      (:text-ok "text exact" 1 "" "exact" ""))
     ("responsiveness" (:late-p50 "p50 timer lateness" 1000 " ms" "" "")
      (:late-p99 "p99 timer lateness" 1000 " ms" "" "")
-     (:late-max "max timer lateness" 1000 " ms" "< 10 ms" "llm 114 ms")
+     (:late-max "max timer lateness" 1000 " ms" "< 5 ms" "llm 114 ms")
      (:main-cpu "main-thread CPU" 1 " s" "" "")
      (:text-ok "text exact" 1 "" "exact" ""))
     ("concurrency" (:wall "wall" 1 " s" "< 2 s" "llm 340 s")
      (:main-cpu "main-thread CPU" 1 " s" "< 0.5 s" "")
      (:cpu "process CPU" 1 " s" "" "")
-     (:late-max "max timer lateness" 1000 " ms" "< 20 ms" "gptel 300-500 ms")
+     (:late-max "max timer lateness" 1000 " ms" "< 5 ms" "gptel 300-500 ms")
      (:partials "partial callbacks" 1 "" "" "")
      (:text-ok "50 texts exact" 1 "" "exact" ""))
     ("concurrency-10x1000" (:wall "wall (10 x 1,000 tokens)" 1 " s" "" "")
@@ -726,6 +989,35 @@ The result is what `json-serialize' takes."
      (:rss-peak-growth-kib "peak RSS growth" 1 " KiB" "" "before issue 12: 370 MB")
      (:wall "wall (10^6 events)" 1 " s" "" "")
      (:text-ok "all events, in order" 1 "" "exact" ""))
+    ("start-path" (:start-p50 "per start, p50" 1e6 " us" "< 100 us" "")
+     (:start-p99 "per start, p99" 1e6 " us" "" "")
+     (:start-mean "per start, mean with GC" 1e6 " us" "" "")
+     (:bytes-p50 "bytes consed per start" 1 "" "" "")
+     (:gcs "GCs in 200 starts" 1 "" "" "")
+     (:gc-time "GC time in 200 starts" 1000 " ms" "" ""))
+    ("responsiveness-busy" (:late-max "max timer lateness" 1000 " ms" "< 5 ms" "")
+     (:late-p99 "p99 timer lateness" 1000 " ms" "" "")
+     (:gcs "GCs" 1 "" "" "")
+     (:text-ok "text exact" 1 "" "exact" ""))
+    ("concurrency-busy" (:late-max "max timer lateness" 1000 " ms" "< 5 ms" "")
+     (:late-p99 "p99 timer lateness" 1000 " ms" "" "")
+     (:wall "wall" 1 " s" "" "")
+     (:gcs "GCs" 1 "" "" "")
+     (:text-ok "50 texts exact" 1 "" "exact" ""))
+    ("ttft-tls" (:rtt "RTT added (proxy)" 1000 " ms" "" "")
+     (:cold "TTFT cold (new conn.)" 1000 " ms" "" "")
+     (:warm "TTFT warm (kept conn.)" 1000 " ms" "curl - 1 RTT" "")
+     (:curl "TTFT curl per request" 1000 " ms" "" "llm+plz, gptel")
+     (:warm-connections "new conns, 10 warm" 1 "" "0" "")
+     (:concurrent-connections "conns for 10 at once" 1 "" "" "")
+     (:concurrent-wall "10 at once: wall" 1000 " ms" "" ""))
+    ("ttft-h2" (:rtt "RTT added (proxy)" 1000 " ms" "" "")
+     (:cold "TTFT cold (new conn.)" 1000 " ms" "" "")
+     (:warm "TTFT warm (kept conn.)" 1000 " ms" "curl - 1 RTT" "")
+     (:curl "TTFT curl per request" 1000 " ms" "" "")
+     (:warm-connections "new conns, 10 warm" 1 "" "0" "")
+     (:concurrent-connections "conns for 10 at once" 1 "" "1" "")
+     (:concurrent-wall "10 at once: wall" 1000 " ms" "" ""))
     ("limit-curl" (:wall "wall" 1 " s" "" "")
      (:cpu "curl CPU" 1 " s" "" "")
      (:text-ok "exit 0" 1 "" "" ""))
@@ -757,6 +1049,8 @@ The result is what `json-serialize' takes."
           (princ (format "%-22s FAILED: %s\n" name (plist-get summary :failed))))
          ((plist-get summary :timed-out-after-s)
           (princ (format "%-22s timed out after %s s\n" name (plist-get summary :timed-out-after-s))))
+         ((plist-get summary :skipped)
+          (princ (format "%-22s not run: %s\n" name (plist-get summary :skipped))))
          (t
           (dolist (row (cdr (assoc name llm-native-bench--rows)))
             (pcase-let ((`(,key ,label ,scale ,unit ,target ,incumbent) row))
@@ -804,6 +1098,11 @@ column beside llm-native's."
                                  ((plist-get summary :failed)
                                   (if first (truncate-string-to-width
                                              (concat "FAILED: " (plist-get summary :failed))
+                                             30 nil nil "...")
+                                    ""))
+                                 ((plist-get summary :skipped)
+                                  (if first (truncate-string-to-width
+                                             (concat "not run: " (plist-get summary :skipped))
                                              30 nil nil "...")
                                     ""))
                                  (t (llm-native-bench--figure summary key scale unit)))
@@ -1004,6 +1303,8 @@ scenarios and print the comparison."
             (big-gemini (llm-native-bench--big-scenario "gemini"))
             (big-sse (llm-native-bench--big-scenario "openai-chat"))
             ;; Small writes, so that text trickles in and the consumer runs often.
+            (short (llm-native-bench--scenario
+                    (list :generate (list :dialect "openai-chat" :tokens 5))))
             (heavy (llm-native-bench--scenario
                     (list :generate (list :dialect "openai-chat" :tokens 4000) :chunk 64))))
         (run "throughput" runs (lambda () (llm-native-bench-throughput throughput)))
@@ -1013,6 +1314,13 @@ scenarios and print the comparison."
         (when compare
           (run "concurrency-10x1000" runs
                (lambda () (llm-native-bench-concurrency concurrent llm-native-bench--bounded-streams))))
+        (run "start-path" runs (lambda () (llm-native-bench-start-path short)))
+        (run "responsiveness-busy" runs
+             (lambda () (llm-native-bench--with-busy-core
+                         (lambda () (llm-native-bench-responsiveness throughput)))))
+        (run "concurrency-busy" runs
+             (lambda () (llm-native-bench--with-busy-core
+                         (lambda () (llm-native-bench-concurrency concurrent)))))
         (run "big-record-json-array" runs (lambda () (llm-native-bench-big-gemini big-gemini)))
         (run "big-record-sse" runs (lambda () (llm-native-bench-big-sse big-sse)))
         (run "heavy-consumer" runs (lambda () (llm-native-bench-heavy-consumer heavy)))
@@ -1021,6 +1329,9 @@ scenarios and print the comparison."
         (run "limit-curl" runs (lambda () (llm-native-bench-curl throughput)))
         (run "limit-core" nil (lambda () (llm-native-bench-core throughput runs)))
         (run "log-cost" runs (lambda () (llm-native-bench-log-cost throughput)))
+        ;; Last: they close the engine, to measure cold connections.
+        (run "ttft-tls" nil (lambda () (llm-native-bench-ttft (llm-native-test-tls-base short))))
+        (run "ttft-h2" nil (lambda () (llm-native-bench-h2 short)))
         (when compare
           (let ((slow llm-native-bench-incumbent-slow-runs)
                 (some llm-native-bench-incumbent-runs)
@@ -1041,7 +1352,9 @@ scenarios and print the comparison."
                                ("big-record-sse" ,some ,(lambda () (llm-native-bench-big-sse big-sse))
                                 ,big)
                                ("heavy-consumer" ,some
-                                ,(lambda () (llm-native-bench-heavy-consumer heavy)) ,long))))
+                                ,(lambda () (llm-native-bench-heavy-consumer heavy)) ,long)
+                               ("start-path" ,some
+                                ,(lambda () (llm-native-bench-start-path short)) ,long))))
               (push (cons (nth 0 result) (nth 1 result)) incumbent)
               (push (nth 2 result) json-lines))))))
     (setq results (nreverse results)

@@ -22,6 +22,7 @@ import os
 import re
 import secrets
 import socket
+import struct
 import ssl
 import sys
 import threading
@@ -578,7 +579,13 @@ class Scenario:
         self.stall_after = obj.get("stall_after")
         self.stall = float(obj.get("stall_ms") or 0) / 1000.0
         self.close_after = obj.get("close_after")
-        for key in ("stall_after", "close_after"):
+        # On a connection that already answered a request: close after that many body bytes,
+        # 0 = before the status line (a keep-alive connection the server drops under a request).
+        self.reused_close_after = obj.get("reused_close_after")
+        self.close_with = obj.get("close_with", "fin")  # "reset": RST rather than FIN
+        if self.close_with not in ("fin", "reset"):
+            raise ScenarioError("close_with must be fin or reset")
+        for key in ("stall_after", "close_after", "reused_close_after"):
             value = getattr(self, key)
             if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
                 raise ScenarioError("%s must be null or an integer >= 0" % key)
@@ -681,7 +688,7 @@ def public_record(record):
     """The JSON view of a recorded request."""
     return {key: record[key] for key in
             ("method", "path", "headers", "body", "disconnected", "completed", "closed_by_server",
-             "proxied", "tls")}
+             "proxied", "tls", "tls_resumed", "reused")}
 
 
 # ---------------------------------------------------------------------------
@@ -701,6 +708,7 @@ class Connection(asyncio.Protocol):
         self.write_resumed = None     # future while the transport is paused
         self.in_response = None       # the record being answered, if any
         self.task = None
+        self.answered = 0             # requests this connection answered before
 
     # -- Protocol callbacks
 
@@ -877,6 +885,7 @@ class Connection(asyncio.Protocol):
                 log("%s %s" % (method, target))
                 keep_alive = (version == "HTTP/1.1" and headers.get("connection", "").lower() != "close")
                 keep_alive = await self.dispatch(method, target, headers, body) and keep_alive
+                self.answered += 1
                 if not keep_alive:
                     break
         except Disconnected:
@@ -915,9 +924,12 @@ class Connection(asyncio.Protocol):
                   # An absolute-form target means the client used us as its HTTP proxy.
                   "proxied": bool(split.netloc),
                   "tls": self.transport.get_extra_info("sslcontext") is not None,
+                  # The client resumed an earlier TLS session (no full handshake).
+                  "tls_resumed": bool(getattr(self.transport.get_extra_info("ssl_object"),
+                                              "session_reused", False)),
                   "body": body.decode("utf-8", errors="replace"),
                   "disconnected": False, "completed": False, "closed_by_server": False,
-                  "expected": None}
+                  "reused": self.answered > 0, "expected": None}
         scenario.requests.append(record)
         return await self.respond(scenario, record)
 
@@ -969,6 +981,17 @@ class Connection(asyncio.Protocol):
         await self.send_simple(404, {"error": "unknown control endpoint %s %s" % (method, path)})
         return True
 
+    def cut(self, scenario, record):
+        """Close the connection in the middle of RECORD's answer, as SCENARIO says."""
+        record["closed_by_server"] = True
+        sock = self.transport.get_extra_info("socket")
+        if scenario.close_with == "reset" and sock is not None:
+            # Linger 0: the kernel answers with RST instead of FIN.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.transport.abort()
+        else:
+            self.transport.close()
+
     async def respond(self, scenario, record):
         """Write SCENARIO's response; returns False if the connection must close."""
         self.in_response = record
@@ -981,6 +1004,9 @@ class Connection(asyncio.Protocol):
             self.in_response = None
 
     async def _respond(self, scenario, record):
+        if record["reused"] and scenario.reused_close_after == 0:
+            self.cut(scenario, record)
+            return False
         await self.pause(scenario.first_byte_delay)
         if record["method"] == "HEAD" or scenario.status in (204, 304) or 100 <= scenario.status < 200:
             # These responses have no body (RFC 9110): headers only, or the connection
@@ -1012,6 +1038,8 @@ class Connection(asyncio.Protocol):
         interval = scenario.generate.interval_ms / 1000.0 if scenario.generate else 0.0
         stall_at = scenario.stall_after
         close_at = scenario.close_after
+        if record["reused"] and scenario.reused_close_after is not None:
+            close_at = scenario.reused_close_after
         written = 0
         first = True
 
@@ -1024,8 +1052,7 @@ class Connection(asyncio.Protocol):
                 await self.pause(scenario.stall)
             if close_at is not None and written >= close_at:
                 await self.flush()
-                record["closed_by_server"] = True
-                self.transport.close()
+                self.cut(scenario, record)
                 return True
             return False
 

@@ -276,6 +276,39 @@ class FakeServerTest(unittest.TestCase):
         self.assertEqual(headers["content-length"], "100")
         self.assertEqual(body, b"y" * 10)
 
+    def test_reused_close_after_and_reset(self):
+        # A kept-alive connection: the first answer whole, the second dropped unanswered (FIN),
+        # or cut after 3 body bytes; with close_with "reset" the peer sees a reset.
+        for spec, expect in (({"reused_close_after": 0}, b""),
+                             ({"reused_close_after": 3}, b"abc"),
+                             ({"reused_close_after": 0, "close_with": "reset"}, None)):
+            token = self.scenario(dict({"body": "abcdef", "transfer": "length"}, **spec))
+            sock = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+            request = b"GET /s/%s/x HTTP/1.1\r\nHost: x\r\n\r\n" % token.encode()
+            sock.sendall(request)
+            data = b""
+            while not data.endswith(b"abcdef"):
+                data += sock.recv(65536)
+            sock.sendall(request)
+            data = b""
+            try:
+                while True:
+                    piece = sock.recv(65536)
+                    if not piece:
+                        break
+                    data += piece
+                got = data.partition(b"\r\n\r\n")[2]
+            except ConnectionResetError:
+                got = None
+            sock.close()
+            self.assertEqual(got, expect, spec)
+            records = self.requests_of(token)
+            self.assertEqual([r["reused"] for r in records], [False, True])
+            self.assertEqual([r["closed_by_server"] for r in records], [False, True])
+        with self.assertRaises(urllib.error.HTTPError) as ctx:
+            self.scenario({"body": "x", "close_with": "rst"})
+        self.assertEqual(ctx.exception.code, 400)
+
     def test_stall_and_delays(self):
         token = self.scenario({"body": "0123456789abcdef", "stall_after": 10, "stall_ms": 400,
                                "first_byte_delay_ms": 150})
