@@ -176,6 +176,8 @@ is trimmed, and an empty secret counts as none."
                      ((llm-vertex-p provider) (llm-vertex-chat-model provider)))))
     (if (consp model) (car model) model)))
 
+(defvar llm-models)                     ; llm-models.el's registry
+
 (defvar llm-native--model-cache nil
   "(MODELS . TABLE): `llm-models-match' results by model name, for MODELS.
 MODELS is the `llm-models' list the table was filled from; adding a

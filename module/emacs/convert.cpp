@@ -59,19 +59,19 @@ RequestSpec spec_from_plist(const Env& env, emacs_value plist) {
     if (n <= 0) throw std::invalid_argument(":max-record-size must be a positive integer");
     spec.max_record = static_cast<std::size_t>(n);
   }
-  if (v = plist_get(env, plist, ":max-response-size"); env.truthy(v)) {
+  if (v = plist_get(env, plist, Sym::k_max_response_size); env.truthy(v)) {
     if (!env.is_type(v, "integer")) throw std::invalid_argument(":max-response-size must be a positive integer");
     int64_t n = env.to_integer(v);
     if (n <= 0) throw std::invalid_argument(":max-response-size must be a positive integer");
     spec.max_response = static_cast<std::size_t>(n);
   }
-  if (v = plist_get(env, plist, ":redirects"); env.truthy(v)) {
+  if (v = plist_get(env, plist, Sym::k_redirects); env.truthy(v)) {
     if (!env.is_type(v, "symbol"))
       throw std::invalid_argument(":redirects must be none, same-origin or cross-origin");
     spec.redirects = parse_redirect_policy(env.to_string(env.call("symbol-name", {v})));
   }
-  for (v = plist_get(env, plist, ":secret-headers"); env.truthy(v); v = env.call("cdr", {v}))
-    spec.secret_headers.push_back(string_arg(env, env.call("car", {v}), ":secret-headers element"));
+  for (v = plist_get(env, plist, Sym::k_secret_headers); env.truthy(v); v = env.call(Sym::cdr, {v}))
+    spec.secret_headers.push_back(string_arg(env, env.call(Sym::car, {v}), ":secret-headers element"));
   return spec;
 }
 

@@ -23,7 +23,8 @@ void init_symbols(emacs_env* env) {
       "nil", "t", "list", "vector", "plist-get", "car", "cdr", "string-bytes", "string", "integer", "float", "user-ptr",
       "record", "progress", "done", "error", "cancelled",
       ":url", ":method", ":body", ":prompt", ":headers", ":format", ":dialect", ":streaming",
-      ":connect-timeout", ":idle-timeout", ":timeout", ":proxy", ":insecure", ":max-record-size"};
+      ":connect-timeout", ":idle-timeout", ":timeout", ":proxy", ":insecure", ":max-record-size",
+      ":max-response-size", ":redirects", ":secret-headers"};
   static_assert(sizeof names / sizeof names[0] == static_cast<int>(Sym::count), "one name per Sym");
   for (int i = 0; i < static_cast<int>(Sym::count); ++i) {
     emacs_value v = env->intern(env, names[i]);

@@ -30,6 +30,7 @@ enum class Sym {
   record, progress, done, error, cancelled,
   k_url, k_method, k_body, k_prompt, k_headers, k_format, k_dialect, k_streaming,
   k_connect_timeout, k_idle_timeout, k_timeout, k_proxy, k_insecure, k_max_record_size,
+  k_max_response_size, k_redirects, k_secret_headers,
   count
 };
 
