@@ -101,6 +101,20 @@ ARGS go to `llm-native-request'.  Return (HANDLE BASE RESULT)."
       (llm-native-test-wait-until (lambda () done))
       (should (string-match-p " tokens=[0-9]+/[0-9]+ done$" (llm-native-log-test--log))))))
 
+(ert-deftest llm-native-log-info-emacs-side-failure ()
+  "A request stopped on the Emacs side (its callback quit) is logged with that outcome."
+  (llm-native-log-test--with-log 'info
+    (let ((debug-on-quit nil))
+      (pcase-let ((`(,handle ,_ ,result)
+                   (llm-native-log-test--run '(:body "hello")
+                                             :on-record (lambda (_) (signal 'quit nil)))))
+        (should (eq (nth 1 result) 'llm-native-cancelled))
+        (should (eq (llm-native--req-outcome (car llm-native--history)) 'llm-native-cancelled))
+        (should (string-match-p
+                 (format "#%d .* llm-native-cancelled: A callback of request %d quit"
+                         (llm-native-handle-id handle) (llm-native-handle-id handle))
+                 (llm-native-log-test--log)))))))
+
 (ert-deftest llm-native-log-debug-headers-body-raw ()
   "At `debug' the headers (credentials replaced), body and raw response are written."
   (llm-native-log-test--with-log 'debug
