@@ -32,7 +32,15 @@ Return (STATUS STDOUT STDERR), the outputs decoded as UTF-8."
                   (list "BATCH=1"
                         ;; This Emacs's own dump file: an Emacs run from a private prefix
                         ;; (scripts/emacs30) finds it only when told.
-                        (format "EMACS=%s --dump-file=%s --module-assertions%s"
+                        (format "EMACS=%s%s --dump-file=%s --module-assertions%s"
+                                ;; Under make asan the module this Emacs loads needs the
+                                ;; sanitizer runtimes preloaded (make asan keeps them out of
+                                ;; every other child process).
+                                (let ((preload (cl-find-if
+                                                (lambda (var)
+                                                  (string-match-p "\\`LD_PRELOAD=.*libasan" var))
+                                                initial-environment)))
+                                  (if preload (format "env %s " preload) ""))
                                 (expand-file-name invocation-name invocation-directory)
                                 (alist-get 'dump-file-name (pdumper-stats))
                                 ;; The module this Emacs tests (make test-clang's), in a
