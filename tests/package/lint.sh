@@ -43,9 +43,11 @@ if grep -a -o '\\(setf\\ [^ ]*' "$work"/without/*.elc; then
   fail "byte-compile without llm: setf of unknown places (above)"
 fi
 
-# 3. checkdoc prints its complaints as warnings; any output is a complaint.
+# 3. checkdoc prints its complaints as warnings; any output is a complaint.  No version
+#    control: visiting a file of a git checkout on a machine without git prints an error.
 for f in $shipped; do
-  $EMACS -Q --batch -L . --eval "(checkdoc-file \"$f\")" >"$work/checkdoc.log" 2>&1 \
+  $EMACS -Q --batch -L . --eval "(setq vc-handled-backends nil)" \
+    --eval "(checkdoc-file \"$f\")" >"$work/checkdoc.log" 2>&1 \
     || fail "checkdoc could not check $f"
   if [ -s "$work/checkdoc.log" ]; then cat "$work/checkdoc.log" >&2; fail "checkdoc: $f"; fi
 done
