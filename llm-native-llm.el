@@ -109,7 +109,7 @@ implementation runs."
            (llm-gemini-p provider)
            (llm-vertex-p provider))))
 
-(defun llm-native--dispatch-tag (provider)
+(defun llm-native--routing-tag (provider)
   "Return PROVIDER's dispatch tag: a symbol for its type when routed, else nil.
 cl-generic caches a generic's methods by the first non-nil tag, so
 the tag differs per type (a subclass's own methods, `cl-call-next-method'
@@ -123,7 +123,7 @@ mode off)."
 (cl-generic-define-generalizer llm-native--generalizer
   ;; Above struct types (50) so that the native method is the primary one.
   70
-  (lambda (name &rest _) `(llm-native--dispatch-tag ,name))
+  (lambda (name &rest _) `(llm-native--routing-tag ,name))
   (lambda (tag &rest _) (and tag '((llm-native)))))
 
 (cl-defmethod cl-generic-generalizers :extra "llm-native" (specializer)
@@ -688,7 +688,7 @@ A value JSON cannot carry signals `llm-invalid-argument'."
 
 ;;;; Results
 
-(cl-defstruct (llm-native--call (:constructor llm-native--make-call))
+(cl-defstruct (llm-native--chat-call (:constructor llm-native--make-chat-call))
   "The state of one llm chat call on the native engine."
   provider prompt dialect multi-output buffer
   partial-callback response-callback error-callback
@@ -697,17 +697,17 @@ A value JSON cannot carry signals `llm-invalid-argument'."
 (defvar llm-native--cancelled-handles (make-hash-table :test 'eq :weakness 'key)
   "Handles cancelled through `llm-cancel-request'; their calls stay silent.")
 
-(defun llm-native--call-live-p (call)
+(defun llm-native--chat-call-live-p (call)
   "Return non-nil when CALL may still run callbacks."
-  (not (or (llm-native--call-finished call)
-           (gethash (llm-native--call-handle call) llm-native--cancelled-handles))))
+  (not (or (llm-native--chat-call-finished call)
+           (gethash (llm-native--chat-call-handle call) llm-native--cancelled-handles))))
 
 (defun llm-native--redact (call message)
   "Return MESSAGE with the secrets of CALL's request masked.
 They are the runtime's for the request (credential headers, the URL's
 userinfo and query), picked only when a message needs them."
   (let ((message (if (stringp message) message (format "%s" message)))
-        (handle (llm-native--call-handle call)))
+        (handle (llm-native--chat-call-handle call)))
     (if handle (llm-native--scrub handle message) message)))
 
 (defun llm-native--llm-error-symbol (symbol info)
@@ -731,32 +731,32 @@ userinfo and query), picked only when a message needs them."
 
 (defun llm-native--fail (call symbol message)
   "Finish CALL by passing SYMBOL and MESSAGE to its error callback."
-  (when (llm-native--call-live-p call)
-    (setf (llm-native--call-finished call) t)
-    (when-let ((callback (llm-native--call-error-callback call)))
-      (llm-native--with-live-buffer (llm-native--call-buffer call)
+  (when (llm-native--chat-call-live-p call)
+    (setf (llm-native--chat-call-finished call) t)
+    (when-let ((callback (llm-native--chat-call-error-callback call)))
+      (llm-native--with-live-buffer (llm-native--chat-call-buffer call)
         (funcall callback symbol (llm-native--redact call message))))))
 
 (defun llm-native--respond (call value)
   "Finish CALL by passing VALUE to its response callback."
-  (when (llm-native--call-live-p call)
-    (setf (llm-native--call-finished call) t)
-    (when-let ((callback (llm-native--call-response-callback call)))
-      (llm-native--with-live-buffer (llm-native--call-buffer call)
+  (when (llm-native--chat-call-live-p call)
+    (setf (llm-native--chat-call-finished call) t)
+    (when-let ((callback (llm-native--chat-call-response-callback call)))
+      (llm-native--with-live-buffer (llm-native--chat-call-buffer call)
         (funcall callback value)))))
 
 (defun llm-native--on-progress (call text reasoning)
   "Deliver CALL's accumulated TEXT and REASONING to its partial callback."
-  (let ((callback (llm-native--call-partial-callback call)))
-    (when (and callback (llm-native--call-live-p call))
-      (if (llm-native--call-multi-output call)
+  (let ((callback (llm-native--chat-call-partial-callback call)))
+    (when (and callback (llm-native--chat-call-live-p call))
+      (if (llm-native--chat-call-multi-output call)
           (let ((value (append (unless (equal text "") (list :text text))
                                (unless (equal reasoning "") (list :reasoning reasoning)))))
-            (when (and value (not (equal value (llm-native--call-last-partial call))))
-              (setf (llm-native--call-last-partial call) value)
+            (when (and value (not (equal value (llm-native--chat-call-last-partial call))))
+              (setf (llm-native--chat-call-last-partial call) value)
               (funcall callback value)))
-        (unless (or (equal text "") (equal text (llm-native--call-last-partial call)))
-          (setf (llm-native--call-last-partial call) text)
+        (unless (or (equal text "") (equal text (llm-native--chat-call-last-partial call)))
+          (setf (llm-native--chat-call-last-partial call) text)
           (funcall callback text))))))
 
 (defun llm-native--append (prompt interaction)
@@ -771,7 +771,7 @@ userinfo and query), picked only when a message needs them."
                   (name (plist-get tool-call :name))
                   (args (plist-get tool-call :args)))
               (setq id (and (stringp id) (not (string-empty-p id)) id))
-              (if (equal (llm-native--call-dialect call) "gemini")
+              (if (equal (llm-native--chat-call-dialect call) "gemini")
                   (make-llm-gemini-tool-use
                    :id id :name name :args args
                    :thought-signature (alist-get 'thought_signature
@@ -804,8 +804,8 @@ ran, empty text are left out."
 
 (defun llm-native--on-done (call result)
   "Record the engine RESULT of CALL in its prompt, run tools, and respond."
-  (when (llm-native--call-live-p call)
-    (let* ((prompt (llm-native--call-prompt call))
+  (when (llm-native--chat-call-live-p call)
+    (let* ((prompt (llm-native--chat-call-prompt call))
            (text (plist-get result :text))
            (reasoning (plist-get result :reasoning))
            (multi-turn (plist-get result :multi-turn))
@@ -815,7 +815,7 @@ ran, empty text are left out."
                                     :role 'assistant :content text
                                     :multi-turn-plist multi-turn)))
       (if (null uses)
-          (llm-native--respond call (if (llm-native--call-multi-output call)
+          (llm-native--respond call (if (llm-native--chat-call-multi-output call)
                                         (llm-native--multi-output text reasoning nil result)
                                       text))
         ;; Reasoning state belongs to the tool-call turn when there was no text.
@@ -824,14 +824,14 @@ ran, empty text are left out."
                                     :multi-turn-plist (unless (and text (not (string-empty-p text)))
                                                         multi-turn)))
         (llm-native--run-tools
-         (llm-chat-prompt-tools prompt) uses (llm-native--call-buffer call)
+         (llm-chat-prompt-tools prompt) uses (llm-native--chat-call-buffer call)
          (lambda (results alist)
-           (when (llm-native--call-live-p call)
+           (when (llm-native--chat-call-live-p call)
              (llm-native--append prompt (make-llm-chat-prompt-interaction
-                                         :role (if (llm-claude-p (llm-native--call-provider call))
+                                         :role (if (llm-claude-p (llm-native--chat-call-provider call))
                                                    'user 'tool-results)
                                          :tool-results results))
-             (llm-native--respond call (if (llm-native--call-multi-output call)
+             (llm-native--respond call (if (llm-native--chat-call-multi-output call)
                                            (llm-native--multi-output text reasoning uses result alist)
                                          alist))))
          (lambda (symbol message) (llm-native--fail call symbol message)))))))
@@ -855,7 +855,7 @@ missing, say) is `llm-error'.  Clients' `llm-error' handlers see them."
      (llm-native-error
       (signal 'llm-error (list (error-message-string err))))))
 
-(defun llm-native--start-chat (provider prompt streaming partial-callback
+(defun llm-native--serve-chat (provider prompt streaming partial-callback
                                         response-callback error-callback multi-output)
   "Start a chat of PROVIDER on PROMPT and return the request handle.
 STREAMING selects a streamed response.  PARTIAL-CALLBACK,
@@ -863,14 +863,14 @@ RESPONSE-CALLBACK and ERROR-CALLBACK follow llm's contracts;
 MULTI-OUTPUT selects plist results."
   (let* ((endpoint (llm-native--endpoint provider (if streaming 'stream 'chat)))
          (dialect (plist-get endpoint :dialect))
-         (call (llm-native--make-call
+         (call (llm-native--make-chat-call
                 :provider provider :prompt prompt :dialect dialect
                 :multi-output multi-output :buffer (current-buffer)
                 :partial-callback partial-callback :response-callback response-callback
                 :error-callback error-callback))
          (handle (llm-native--with-llm-errors
                    ;; The module builds the body from the canonical prompt in one pass.
-                   (llm-native--chat-start
+                   (llm-native--chat-request
                     :url (plist-get endpoint :url)
                     :headers (plist-get endpoint :headers)
                     :dialect dialect
@@ -899,7 +899,7 @@ MULTI-OUTPUT selects plist results."
                     :on-error (lambda (symbol message info)
                                 (llm-native--fail call (llm-native--llm-error-symbol symbol info)
                                                   message))))))
-    (setf (llm-native--call-handle call) handle)
+    (setf (llm-native--chat-call-handle call) handle)
     handle))
 
 (defun llm-native--sync (start)
@@ -928,21 +928,21 @@ With MULTI-OUTPUT return a plist.  Errors are signalled with the llm
 error symbol and data (MESSAGE)."
   (llm-native--sync
    (lambda (on-response on-error)
-     (llm-native--start-chat provider prompt nil nil on-response on-error multi-output))))
+     (llm-native--serve-chat provider prompt nil nil on-response on-error multi-output))))
 
 (cl-defmethod llm-chat-async ((provider (llm-native)) prompt response-callback error-callback
                               &optional multi-output)
   "Chat with PROVIDER on PROMPT on the native engine; return the request handle.
 RESPONSE-CALLBACK gets the result, ERROR-CALLBACK an error symbol and
 message.  MULTI-OUTPUT selects a plist result."
-  (llm-native--start-chat provider prompt nil nil response-callback error-callback multi-output))
+  (llm-native--serve-chat provider prompt nil nil response-callback error-callback multi-output))
 
 (cl-defmethod llm-chat-streaming ((provider (llm-native)) prompt partial-callback
                                   response-callback error-callback &optional multi-output)
   "Stream a chat of PROVIDER on PROMPT on the native engine; return the handle.
 PARTIAL-CALLBACK gets the accumulated text (a plist with MULTI-OUTPUT),
 RESPONSE-CALLBACK the result, ERROR-CALLBACK an error symbol and message."
-  (llm-native--start-chat provider prompt t partial-callback response-callback
+  (llm-native--serve-chat provider prompt t partial-callback response-callback
                           error-callback multi-output))
 
 (cl-defmethod llm-cancel-request ((request llm-native-handle))
@@ -1016,7 +1016,7 @@ no error."
           (cond ((stringp err) err)
                 ((consp err) (alist-get 'message err))))))))
 
-(defun llm-native--start-embedding (provider input batch vector-callback error-callback)
+(defun llm-native--serve-embedding (provider input batch vector-callback error-callback)
   "Start embedding INPUT with PROVIDER and return the handle.
 With BATCH, VECTOR-CALLBACK gets the list of vectors, else one vector.
 ERROR-CALLBACK gets an llm error symbol and a message."
@@ -1066,23 +1066,23 @@ ERROR-CALLBACK gets an llm error symbol and a message."
   "Return the embedding vector of STRING from PROVIDER, waiting for it."
   (llm-native--sync
    (lambda (on-response on-error)
-     (llm-native--start-embedding provider string nil on-response on-error))))
+     (llm-native--serve-embedding provider string nil on-response on-error))))
 
 (cl-defmethod llm-embedding-async ((provider (llm-native)) string vector-callback error-callback)
   "Embed STRING with PROVIDER; VECTOR-CALLBACK or ERROR-CALLBACK gets the outcome."
-  (llm-native--start-embedding provider string nil vector-callback error-callback))
+  (llm-native--serve-embedding provider string nil vector-callback error-callback))
 
 (cl-defmethod llm-batch-embeddings ((provider (llm-native)) string-list)
   "Return the list of embedding vectors of STRING-LIST from PROVIDER."
   (llm-native--sync
    (lambda (on-response on-error)
-     (llm-native--start-embedding provider string-list t on-response on-error))))
+     (llm-native--serve-embedding provider string-list t on-response on-error))))
 
 (cl-defmethod llm-batch-embeddings-async ((provider (llm-native)) string-list
                                           vector-callback error-callback)
   "Embed STRING-LIST with PROVIDER; VECTOR-CALLBACK gets the list of vectors.
 ERROR-CALLBACK gets an llm error symbol and a message."
-  (llm-native--start-embedding provider string-list t vector-callback error-callback))
+  (llm-native--serve-embedding provider string-list t vector-callback error-callback))
 
 (provide 'llm-native-llm)
 

@@ -485,7 +485,7 @@ Keys: :partials (in order), :result, :error, :buffers (callback buffers)."
   (unwind-protect
       (progn
         (llm-native-mode -1)
-        (should-not (llm-native--dispatch-tag (make-llm-ollama :chat-model "m")))
+        (should-not (llm-native--routing-tag (make-llm-ollama :chat-model "m")))
         (let ((result (condition-case nil
                           (llm-chat-async (make-llm-ollama :chat-model "m" :port 1)
                                           (llm-make-chat-prompt "x") #'ignore #'ignore)
@@ -497,7 +497,7 @@ Keys: :partials (in order), :result, :error, :buffers (callback buffers)."
             (should-not (llm-native-handle-p result))
             (when (processp result) (delete-process result)))))
     (llm-native-mode 1))
-  (should (llm-native--dispatch-tag (make-llm-ollama :chat-model "m"))))
+  (should (llm-native--routing-tag (make-llm-ollama :chat-model "m"))))
 
 (ert-deftest llm-native-llm-sync-chat-quit-cancels ()
   "\\[keyboard-quit] during a synchronous `llm-chat' quits and cancels the transfer."
