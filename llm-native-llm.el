@@ -734,16 +734,15 @@ userinfo and query), picked only when a message needs them."
   (when (llm-native--chat-call-live-p call)
     (setf (llm-native--chat-call-finished call) t)
     (when-let ((callback (llm-native--chat-call-error-callback call)))
-      (llm-native--with-live-buffer (llm-native--chat-call-buffer call)
-        (funcall callback symbol (llm-native--redact call message))))))
+      (llm-native--in-buffer (llm-native--chat-call-buffer call)
+                             callback symbol (llm-native--redact call message)))))
 
 (defun llm-native--respond (call value)
   "Finish CALL by passing VALUE to its response callback."
   (when (llm-native--chat-call-live-p call)
     (setf (llm-native--chat-call-finished call) t)
     (when-let ((callback (llm-native--chat-call-response-callback call)))
-      (llm-native--with-live-buffer (llm-native--chat-call-buffer call)
-        (funcall callback value)))))
+      (llm-native--in-buffer (llm-native--chat-call-buffer call) callback value))))
 
 (defun llm-native--on-progress (call text reasoning)
   "Deliver CALL's accumulated TEXT and REASONING to its partial callback."
@@ -1023,7 +1022,6 @@ ERROR-CALLBACK gets an llm error symbol and a message."
   (let* ((endpoint (llm-native--endpoint provider (if batch 'batch-embed 'embed)))
          (records nil)
          (finished nil)
-         (buffer (current-buffer))
          (handle nil))
     (setq handle
           (llm-native--with-llm-errors
@@ -1047,19 +1045,18 @@ ERROR-CALLBACK gets an llm error symbol and a message."
                       (vectors (and (null message)
                                     (ignore-errors
                                       (llm-native--embedding-vectors provider response)))))
-                 (llm-native--with-live-buffer buffer
-                   (cond (message (funcall error-callback 'llm-request-error message))
-                         ((not (and (consp vectors) (cl-every #'vectorp vectors)))
-                          (funcall error-callback 'llm-request-error
-                                   "No embedding in the provider's response"))
-                         (t (funcall vector-callback (if batch vectors (car vectors)))))))))
+                 ;; The runtime runs this in the caller's buffer already.
+                 (cond (message (funcall error-callback 'llm-request-error message))
+                       ((not (and (consp vectors) (cl-every #'vectorp vectors)))
+                        (funcall error-callback 'llm-request-error
+                                 "No embedding in the provider's response"))
+                       (t (funcall vector-callback (if batch vectors (car vectors))))))))
            :on-error
            (lambda (symbol message info)
              (unless (or finished (gethash handle llm-native--cancelled-handles))
                (setq finished t)
-               (llm-native--with-live-buffer buffer
-                 (funcall error-callback (llm-native--llm-error-symbol symbol info)
-                          (or (llm-native--body-error-text (plist-get info :body)) message))))))))
+               (funcall error-callback (llm-native--llm-error-symbol symbol info)
+                        (or (llm-native--body-error-text (plist-get info :body)) message)))))))
     handle))
 
 (cl-defmethod llm-embedding ((provider (llm-native)) string)

@@ -303,7 +303,7 @@ reaches the command that waits."
                (llm-native-handle-reasoning handle)
                (llm-native--append-text (llm-native-handle-reasoning handle) (nth 3 event)))
          (llm-native--run-callback handle :on-progress
-                           (llm-native-handle-text handle) (llm-native-handle-reasoning handle)))
+                                   (llm-native-handle-text handle) (llm-native-handle-reasoning handle)))
         ('done
          (let ((result (if (nth 3 event)
                            (llm-native--build handle "result" #'llm-native--chat-result
@@ -370,6 +370,15 @@ nesting too deep), fail that request alone with
                                 what (llm-native-handle-id handle)))
      llm-native--failed)))
 
+(defun llm-native--in-buffer (buffer function &rest args)
+  "Apply FUNCTION to ARGS with BUFFER current, or a temporary buffer if it died.
+Every callback of llm-native runs so, in the buffer its caller was in.
+\(llm's `llm-provider-utils-callback-in-buffer' is the same; the runtime
+serves callers without llm.)"
+  (if (buffer-live-p buffer)
+      (with-current-buffer buffer (apply function args))
+    (with-temp-buffer (apply function args))))
+
 (defun llm-native--run-callback (handle key &rest args)
   "Call HANDLE's callback KEY with ARGS in HANDLE's buffer.
 An error is reported with `display-warning' and the request carries on.
@@ -383,9 +392,7 @@ callback), while every other request carries on."
         (unwind-protect
             (setq outcome
                   (condition-case-unless-debug err
-                      (progn (if (buffer-live-p buffer)
-                                 (with-current-buffer buffer (apply function args))
-                               (with-temp-buffer (apply function args)))
+                      (progn (apply #'llm-native--in-buffer buffer function args)
                              nil)
                     (error
                      (display-warning 'llm-native

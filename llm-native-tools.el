@@ -20,6 +20,7 @@
 ;;; Code:
 
 (require 'cl-lib)
+(require 'llm-native-runtime)
 ;; llm-native-llm.el loads llm before this file; it compiles with or without llm.
 (eval-when-compile
   (unless (require 'llm-provider-utils nil t)
@@ -133,15 +134,6 @@ Signal `llm-not-supported' for a choice llm does not define."
 
 ;;; Execution
 
-(defmacro llm-native--with-live-buffer (buffer &rest body)
-  "Run BODY with BUFFER current, or a temporary buffer if BUFFER was killed."
-  (declare (indent 1) (debug t))
-  (let ((b (make-symbol "buffer")))
-    `(let ((,b ,buffer))
-       (if (buffer-live-p ,b)
-           (with-current-buffer ,b ,@body)
-         (with-temp-buffer ,@body)))))
-
 (defun llm-native--bind-tool-args (tool args)
   "Return the positional argument list for TOOL from the model's ARGS alist.
 Signal `llm-tool-unknown-argument' or `llm-tool-missing-argument'
@@ -210,12 +202,14 @@ callback runs more than once in total."
                                  tool (llm-provider-utils-tool-use-args use)))
                           (index index)
                           (use use))
-                      (llm-native--with-live-buffer buffer
-                        (if (llm-tool-async tool)
-                            (apply (llm-tool-function tool)
-                                   (lambda (result) (deliver index use result))
-                                   argv)
-                          (deliver index use (apply (llm-tool-function tool) argv)))))
+                      (llm-native--in-buffer
+                       buffer
+                       (lambda ()
+                         (if (llm-tool-async tool)
+                             (apply (llm-tool-function tool)
+                                    (lambda (result) (deliver index use result))
+                                    argv)
+                           (deliver index use (apply (llm-tool-function tool) argv))))))
                   ((llm-tool-unknown-argument llm-tool-missing-argument)
                    (fail (car err) (if (stringp (cdr err)) (cdr err)
                                      (error-message-string err))))
