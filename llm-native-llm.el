@@ -439,30 +439,10 @@ Types llm lists no models for keep llm's own method."
          (if (boundp 'llm-vertex-example-prelude) llm-vertex-example-prelude
            "Examples of how you should respond follow."))))
 
-(defun llm-native--system-text (prompt prelude)
-  "Return PROMPT's context and examples as system text, introduced by PRELUDE.
-The layout is llm's: the context and a newline, then the prelude (or
-\"Here is an example of how to respond:\" and a blank line) and one
-\"User: ...\\nAssistant: ...\" pair per example."
-  (let ((context (llm-chat-prompt-context prompt))
-        (examples (llm-chat-prompt-examples prompt)))
-    (concat context
-            (when context "\n")
-            (when examples
-              (concat (or prelude
-                          (concat (if (= (length examples) 1)
-                                      "Here is an example"
-                                    (format "Here are %d examples" (length examples)))
-                                  " of how to respond:\n"))
-                      "\n"
-                      (mapconcat (lambda (example)
-                                   (format "User: %s\nAssistant: %s"
-                                           (car example) (cdr example)))
-                                 examples "\n"))))))
-
 (defun llm-native--merge-defaults (provider prompt)
   "Merge PROVIDER's default chat settings into PROMPT.
-As llm does (doc/providers.md, Conversation state)."
+As llm does (doc/providers.md, Conversation state), in a :before method
+of `llm-provider-chat-request' that cannot be called alone."
   (when (llm-standard-chat-provider-p provider)
     (unless (llm-chat-prompt-temperature prompt)
       (setf (llm-chat-prompt-temperature prompt)
@@ -478,20 +458,12 @@ As llm does (doc/providers.md, Conversation state)."
 
 (defun llm-native--move-context-to-system (provider prompt)
   "Move PROMPT's context and examples into a system interaction for PROVIDER.
-An existing system interaction is extended.  Context and examples are
-cleared in both cases, so a reused prompt does not repeat them (llm
-forgets to clear them when a system interaction already exists)."
-  (let ((text (llm-native--system-text prompt (llm-native--example-prelude provider))))
-    (when (and text (not (string-empty-p text)))
-      (let ((system (cl-find 'system (llm-chat-prompt-interactions prompt)
-                             :key #'llm-chat-prompt-interaction-role)))
-        (if system
-            (setf (llm-chat-prompt-interaction-content system)
-                  (concat (llm-chat-prompt-interaction-content system) "\n" text))
-          (push (make-llm-chat-prompt-interaction :role 'system :content text)
-                (llm-chat-prompt-interactions prompt)))))
-    (setf (llm-chat-prompt-context prompt) nil
-          (llm-chat-prompt-examples prompt) nil)))
+llm's `llm-provider-utils-combine-to-system-prompt' does it; the context
+and examples are then cleared in every case, so a reused prompt does not
+repeat them (llm forgets to when a system interaction already exists)."
+  (llm-provider-utils-combine-to-system-prompt prompt (llm-native--example-prelude provider))
+  (setf (llm-chat-prompt-context prompt) nil
+        (llm-chat-prompt-examples prompt) nil))
 
 (defun llm-native--media-json (media)
   "Return the canonical media part of the `llm-media' MEDIA."
@@ -619,7 +591,8 @@ and examples move into a system interaction."
          (max-tokens (or (llm-chat-prompt-max-tokens prompt)
                          (and (equal dialect "anthropic") (llm-native--claude-max-tokens model))))
          (system (unless (llm-native--system-role-p dialect)
-                   (llm-native--system-text prompt (llm-native--example-prelude provider))))
+                   (llm-provider-utils-get-system-prompt
+                    prompt (llm-native--example-prelude provider))))
          (params (llm-chat-prompt-non-standard-params prompt))
          (canonical-reasoning
           (and reasoning

@@ -79,38 +79,18 @@ and `:false' become false, other symbols their names."
   "Return VALUE as a JSON object for `json-serialize': an empty one when nil."
   (if (null value) (make-hash-table) (llm-native--jsonable value)))
 
-(defun llm-native--arg-schema (arg)
-  "Return the JSON Schema (an alist) of one `llm-tool' argument plist ARG."
-  (let ((type (plist-get arg :type))
-        (description (plist-get arg :description))
-        (enum (plist-get arg :enum))
-        (items (plist-get arg :items))
-        (properties (plist-get arg :properties)))
-    (append
-     (list (cons 'type (if (symbolp type) (symbol-name type) type)))
-     ;; llm sends {} for a nil description; omitting it is what JSON Schema means.
-     (when description (list (cons 'description description)))
-     (when enum (list (cons 'enum (llm-native--jsonable (append enum nil)))))
-     (when items (list (cons 'items (llm-native--jsonable items))))
-     (when properties (list (cons 'properties (llm-native--jsonable properties)))))))
-
 (defun llm-native--tool-schema (tool)
-  "Return the canonical-prompt entry (an alist) for the `llm-tool' TOOL."
-  (let* ((args (llm-tool-args tool))
-         (required (delq nil (mapcar (lambda (arg)
-                                       (unless (plist-get arg :optional)
-                                         (plist-get arg :name)))
-                                     args)))
-         (properties (mapcar (lambda (arg)
-                               (cons (intern (plist-get arg :name))
-                                     (llm-native--arg-schema arg)))
-                             args)))
+  "Return the canonical-prompt entry (an alist) for the `llm-tool' TOOL.
+Its parameters are llm's own JSON Schema of the arguments
+\(`llm-provider-utils-openai-arguments'); no arguments is an empty object
+of properties."
+  (let ((parameters (llm-native--jsonable
+                     (llm-provider-utils-openai-arguments (llm-tool-args tool)))))
+    (when (eq (alist-get 'properties parameters) :null)
+      (setf (alist-get 'properties parameters) (make-hash-table)))
     (list (cons 'name (llm-tool-name tool))
           (cons 'description (or (llm-tool-description tool) ""))
-          (cons 'parameters
-                (append (list (cons 'type "object")
-                              (cons 'properties (or properties (make-hash-table))))
-                        (when required (list (cons 'required (vconcat required)))))))))
+          (cons 'parameters parameters))))
 
 (defun llm-native--tool-choice (tool-options)
   "Return the canonical tool_choice for the `llm-tool-options' TOOL-OPTIONS.
