@@ -13,9 +13,7 @@
 
 ;;; Code:
 
-(require 'cl-lib)
-(require 'subr-x)
-(require 'llm-native-providers)
+(require 'llm-native-providers)            ; and cl-lib, subr-x, llm
 (llm-native--compile-without-llm)
 
 (defvar llm-models)                     ; llm-models.el's registry

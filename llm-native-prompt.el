@@ -14,9 +14,7 @@
 
 ;;; Code:
 
-(require 'cl-lib)
-(require 'subr-x)
-(require 'llm-native-providers)
+(require 'llm-native-providers)            ; and cl-lib, subr-x, llm
 (llm-native--compile-without-llm)
 (require 'llm-native-tools)
 (require 'llm-native-policy)

@@ -222,6 +222,10 @@ key moves from the query string into a header."
  'llm-deepseek :inherit 'llm-openai-compatible :reasoning-style "deepseek")
 
 (llm-native--define-provider
+ ;; llm builds an api-key header even without a key: no request without one.
+ 'llm-azure :inherit 'llm-openai-compatible :key #'llm-azure-key)
+
+(llm-native--define-provider
  'llm-llamacpp :inherit 'llm-openai-compatible :prelude '(llm-llamacpp-example-prelude nil))
 
 (llm-native--define-provider
