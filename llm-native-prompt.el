@@ -41,9 +41,11 @@ of `llm-provider-chat-request' that cannot be called alone."
 llm's `llm-provider-utils-combine-to-system-prompt' does it; the context
 and examples are then cleared in every case, so a reused prompt does not
 repeat them (llm forgets to when a system interaction already exists)."
-  (llm-provider-utils-combine-to-system-prompt prompt (llm-native--example-prelude provider))
-  (setf (llm-chat-prompt-context prompt) nil
-        (llm-chat-prompt-examples prompt) nil))
+  ;; Most prompts have neither: nothing to do, nothing allocated.
+  (when (or (llm-chat-prompt-context prompt) (llm-chat-prompt-examples prompt))
+    (llm-provider-utils-combine-to-system-prompt prompt (llm-native--example-prelude provider))
+    (setf (llm-chat-prompt-context prompt) nil
+          (llm-chat-prompt-examples prompt) nil)))
 
 (defun llm-native--media-json (media)
   "Return the canonical media part of the `llm-media' MEDIA."
