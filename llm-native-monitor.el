@@ -116,7 +116,7 @@ whoever cancels a request on behalf of the user, not by its owner."
   (let ((running (gethash handle llm-native--reqs)))
     (llm-native-cancel handle)
     (when running
-      (run-at-time 0 nil #'llm-native--call handle :on-error
+      (run-at-time 0 nil #'llm-native--run-callback handle :on-error
                    'llm-native-cancelled message nil))))
 
 (defun llm-native-monitor-show-buffer ()

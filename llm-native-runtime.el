@@ -14,7 +14,7 @@
 ;; afterwards.
 ;;
 ;; Public: `llm-native-request', `llm-native-request-sync', `llm-native-cancel',
-;; `llm-native-close'.  The llm layer uses `llm-native--chat-start',
+;; `llm-native-close'.  The llm layer uses `llm-native--chat-request',
 ;; `llm-native--build-body' and `llm-native--wait'.
 
 ;;; Code:
@@ -178,7 +178,7 @@ error callback.  The next request opens the engine again."
       (run-at-time 0 nil
                    (lambda ()
                      (dolist (h pending)
-                       (llm-native--call h :on-error 'llm-native-cancelled
+                       (llm-native--run-callback h :on-error 'llm-native-cancelled
                                          "The llm-native engine was closed" nil)))))))
 
 ;;;; Dispatch
@@ -221,7 +221,7 @@ a timer comes back for it once the inbox was dispatched."
             (setq llm-native--inbox cell))
           (setq llm-native--inbox-tail cell))
         (unless llm-native--timer
-          (setq llm-native--timer (run-at-time 0 nil #'llm-native--dispatch)))))))
+          (setq llm-native--timer (run-at-time 0 nil #'llm-native--dispatch-events)))))))
 
 ;; Everything done for a request while dispatching (parsing its records,
 ;; building its result, running its callbacks) is guarded, so that one
@@ -241,7 +241,7 @@ events cannot freeze Emacs.  At least one event runs per dispatch.")
 (defun llm-native--schedule ()
   "Make sure a dispatch timer is pending."
   (unless llm-native--timer
-    (setq llm-native--timer (run-at-time 0 nil #'llm-native--dispatch))))
+    (setq llm-native--timer (run-at-time 0 nil #'llm-native--dispatch-events))))
 
 (defun llm-native--next-event ()
   "Take the next event from the inbox and return it, or nil when it is empty."
@@ -256,7 +256,7 @@ events cannot freeze Emacs.  At least one event runs per dispatch.")
                 llm-native--inbox-next (1+ llm-native--inbox-next)))))
     event))
 
-(defun llm-native--dispatch ()
+(defun llm-native--dispatch-events ()
   "Run the callbacks of the events in the inbox, in order, for a bounded time.
 What is left when `llm-native--dispatch-budget' is spent runs from the
 next timer.  A quit caught in a callback is passed on afterwards where
@@ -295,15 +295,15 @@ reaches the command that waits."
                                            (cddr event))))
            (unless (eq record llm-native--failed)
              (cl-incf (llm-native-handle-records handle))
-             (llm-native--call handle :on-record record))))
+             (llm-native--run-callback handle :on-record record))))
         ('progress
          ;; The module sends what is new; callers get everything so far.
          (setf (llm-native-handle-text handle)
                (llm-native--append-text (llm-native-handle-text handle) (nth 2 event))
                (llm-native-handle-reasoning handle)
                (llm-native--append-text (llm-native-handle-reasoning handle) (nth 3 event)))
-         (llm-native--call handle :on-progress
-                           (llm-native-handle-text handle) (llm-native-handle-reasoning handle)))
+         (llm-native--run-callback handle :on-progress
+                                   (llm-native-handle-text handle) (llm-native-handle-reasoning handle)))
         ('done
          (let ((result (if (nth 3 event)
                            (llm-native--build handle "result" #'llm-native--chat-result
@@ -311,11 +311,11 @@ reaches the command that waits."
                          (list :status (nth 2 event)))))
            (unless (eq result llm-native--failed)
              (llm-native--finish handle event)
-             (llm-native--call handle :on-done result))))
+             (llm-native--run-callback handle :on-done result))))
         ('error
          (pcase-let ((`(,_ ,_ ,code ,message ,status ,body) event))
            (llm-native--finish handle event)
-           (llm-native--call handle :on-error
+           (llm-native--run-callback handle :on-error
                              (alist-get code llm-native--error-symbols 'llm-native-internal-error)
                              (llm-native--scrub handle message)
                              (append (and status (list :status status))
@@ -344,7 +344,7 @@ its transfer is cancelled and it leaves the registry."
     (llm-native--finish handle (list symbol message))
     (when llm-native--runtime
       (llm-native--mod-cancel llm-native--runtime (llm-native-handle-id handle)))
-    (llm-native--call handle :on-error symbol message nil)))
+    (llm-native--run-callback handle :on-error symbol message nil)))
 
 (defun llm-native--build (handle what function &rest args)
   "Return FUNCTION applied to ARGS, a value built for HANDLE's request.
@@ -370,7 +370,16 @@ nesting too deep), fail that request alone with
                                 what (llm-native-handle-id handle)))
      llm-native--failed)))
 
-(defun llm-native--call (handle key &rest args)
+(defun llm-native--in-buffer (buffer function &rest args)
+  "Apply FUNCTION to ARGS with BUFFER current, or a temporary buffer if it died.
+Every callback of llm-native runs so, in the buffer its caller was in.
+\(llm's `llm-provider-utils-callback-in-buffer' is the same; the runtime
+serves callers without llm.)"
+  (if (buffer-live-p buffer)
+      (with-current-buffer buffer (apply function args))
+    (with-temp-buffer (apply function args))))
+
+(defun llm-native--run-callback (handle key &rest args)
   "Call HANDLE's callback KEY with ARGS in HANDLE's buffer.
 An error is reported with `display-warning' and the request carries on.
 A quit, or a `throw' past this frame, stops the request: its transfer
@@ -383,9 +392,7 @@ callback), while every other request carries on."
         (unwind-protect
             (setq outcome
                   (condition-case-unless-debug err
-                      (progn (if (buffer-live-p buffer)
-                                 (with-current-buffer buffer (apply function args))
-                               (with-temp-buffer (apply function args)))
+                      (progn (apply #'llm-native--in-buffer buffer function args)
                              nil)
                     (error
                      (display-warning 'llm-native
@@ -411,7 +418,7 @@ runs from a timer."
     (llm-native--finish handle 'cancelled)
     (when llm-native--runtime
       (llm-native--mod-cancel llm-native--runtime (llm-native-handle-id handle)))
-    (run-at-time 0 nil #'llm-native--call handle :on-error 'llm-native-cancelled
+    (run-at-time 0 nil #'llm-native--run-callback handle :on-error 'llm-native-cancelled
                  (format "A callback of request %d exited non-locally; the request was stopped"
                          (llm-native-handle-id handle))
                  nil)))
@@ -431,7 +438,7 @@ runs from a timer."
 
 (defconst llm-native--chat-keys
   (append '(:dialect :prompt :streaming :on-progress) llm-native--common-keys)
-  "The keys of `llm-native--chat-start'.")
+  "The keys of `llm-native--chat-request'.")
 
 (defun llm-native--invalid (format-string &rest args)
   "Signal `llm-native-invalid-spec' with the message FORMAT-STRING and ARGS.
@@ -581,7 +588,7 @@ cancelled), and a failed build reaches :on-error."
        (lambda (err)
          (unless (llm-native-handle-finished handle)
            (setf (llm-native-handle-finished handle) t)
-           (llm-native--call handle :on-error (car err)
+           (llm-native--run-callback handle :on-error (car err)
                              (if (stringp (cadr err)) (cadr err) (error-message-string err))
                              nil))))
       handle)))
@@ -735,7 +742,7 @@ None of its callbacks runs afterwards."
             ;; With events waiting, only let timers and other processes run.
             (accept-process-output llm-native--pipe (if llm-native--inbox 0 0.05))
             (llm-native--drain)
-            (when llm-native--inbox (llm-native--dispatch)))
+            (when llm-native--inbox (llm-native--dispatch-events)))
           (setq done t))
       (llm-native--wait-notice-end notice)
       (unless done (llm-native-cancel handle)))))
@@ -790,7 +797,7 @@ STREAMING non-nil asks for a streamed response."
   (llm-native--ensure-module)
   (llm-native--mod-build-body dialect prompt streaming))
 
-(defun llm-native--chat-start (&rest args)
+(defun llm-native--chat-request (&rest args)
   "Start a chat request described by ARGS; return its handle.
 Keys: :url :headers :method (default \"POST\") :dialect :prompt (canonical
 JSON) or :body, :streaming, :on-progress (TEXT REASONING), :on-done

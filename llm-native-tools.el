@@ -20,6 +20,7 @@
 ;;; Code:
 
 (require 'cl-lib)
+(require 'llm-native-runtime)
 ;; llm-native-llm.el loads llm before this file; it compiles with or without llm.
 (eval-when-compile
   (unless (require 'llm-provider-utils nil t)
@@ -78,38 +79,18 @@ and `:false' become false, other symbols their names."
   "Return VALUE as a JSON object for `json-serialize': an empty one when nil."
   (if (null value) (make-hash-table) (llm-native--jsonable value)))
 
-(defun llm-native--arg-schema (arg)
-  "Return the JSON Schema (an alist) of one `llm-tool' argument plist ARG."
-  (let ((type (plist-get arg :type))
-        (description (plist-get arg :description))
-        (enum (plist-get arg :enum))
-        (items (plist-get arg :items))
-        (properties (plist-get arg :properties)))
-    (append
-     (list (cons 'type (if (symbolp type) (symbol-name type) type)))
-     ;; llm sends {} for a nil description; omitting it is what JSON Schema means.
-     (when description (list (cons 'description description)))
-     (when enum (list (cons 'enum (llm-native--jsonable (append enum nil)))))
-     (when items (list (cons 'items (llm-native--jsonable items))))
-     (when properties (list (cons 'properties (llm-native--jsonable properties)))))))
-
 (defun llm-native--tool-schema (tool)
-  "Return the canonical-prompt entry (an alist) for the `llm-tool' TOOL."
-  (let* ((args (llm-tool-args tool))
-         (required (delq nil (mapcar (lambda (arg)
-                                       (unless (plist-get arg :optional)
-                                         (plist-get arg :name)))
-                                     args)))
-         (properties (mapcar (lambda (arg)
-                               (cons (intern (plist-get arg :name))
-                                     (llm-native--arg-schema arg)))
-                             args)))
+  "Return the canonical-prompt entry (an alist) for the `llm-tool' TOOL.
+Its parameters are llm's own JSON Schema of the arguments
+\(`llm-provider-utils-openai-arguments'); no arguments is an empty object
+of properties."
+  (let ((parameters (llm-native--jsonable
+                     (llm-provider-utils-openai-arguments (llm-tool-args tool)))))
+    (when (eq (alist-get 'properties parameters) :null)
+      (setf (alist-get 'properties parameters) (make-hash-table)))
     (list (cons 'name (llm-tool-name tool))
           (cons 'description (or (llm-tool-description tool) ""))
-          (cons 'parameters
-                (append (list (cons 'type "object")
-                              (cons 'properties (or properties (make-hash-table))))
-                        (when required (list (cons 'required (vconcat required)))))))))
+          (cons 'parameters parameters))))
 
 (defun llm-native--tool-choice (tool-options)
   "Return the canonical tool_choice for the `llm-tool-options' TOOL-OPTIONS.
@@ -132,15 +113,6 @@ Signal `llm-not-supported' for a choice llm does not define."
              (error (format "%S" result))))))
 
 ;;; Execution
-
-(defmacro llm-native--with-live-buffer (buffer &rest body)
-  "Run BODY with BUFFER current, or a temporary buffer if BUFFER was killed."
-  (declare (indent 1) (debug t))
-  (let ((b (make-symbol "buffer")))
-    `(let ((,b ,buffer))
-       (if (buffer-live-p ,b)
-           (with-current-buffer ,b ,@body)
-         (with-temp-buffer ,@body)))))
 
 (defun llm-native--bind-tool-args (tool args)
   "Return the positional argument list for TOOL from the model's ARGS alist.
@@ -210,12 +182,14 @@ callback runs more than once in total."
                                  tool (llm-provider-utils-tool-use-args use)))
                           (index index)
                           (use use))
-                      (llm-native--with-live-buffer buffer
-                        (if (llm-tool-async tool)
-                            (apply (llm-tool-function tool)
-                                   (lambda (result) (deliver index use result))
-                                   argv)
-                          (deliver index use (apply (llm-tool-function tool) argv)))))
+                      (llm-native--in-buffer
+                       buffer
+                       (lambda ()
+                         (if (llm-tool-async tool)
+                             (apply (llm-tool-function tool)
+                                    (lambda (result) (deliver index use result))
+                                    argv)
+                           (deliver index use (apply (llm-tool-function tool) argv))))))
                   ((llm-tool-unknown-argument llm-tool-missing-argument)
                    (fail (car err) (if (stringp (cdr err)) (cdr err)
                                      (error-message-string err))))

@@ -738,7 +738,7 @@ nghttp2-proxy) or openssl is missing."
 Return the time to first token: from the call to the first partial
 text.  The chat is awaited whole."
   (let* ((start (float-time)) (first nil) (done nil) (failure nil))
-    (llm-native--chat-start
+    (llm-native--chat-request
      :url url :headers '(("Authorization" . "Bearer bench-key")) :dialect "openai-chat"
      :prompt prompt :streaming t :insecure t
      :on-progress (lambda (_text _reasoning) (unless first (setq first (float-time))))
@@ -777,7 +777,7 @@ the latency PROXY accepted for them, and the time until the last ended."
         (failure nil)
         (start (float-time)))
     (dotimes (_ llm-native-bench--ttft-chats)
-      (llm-native--chat-start
+      (llm-native--chat-request
        :url url :headers '(("Authorization" . "Bearer bench-key"))
        :dialect "openai-chat" :prompt prompt :streaming t :insecure t
        :on-done (lambda (_) (cl-decf left))

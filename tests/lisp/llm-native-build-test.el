@@ -176,7 +176,7 @@ measures the main loop's lateness."
             (should (processp llm-native--build-process))
             (should-not (llm-native-handle-id handle-a))
             ;; 2. A chat, whose body the module builds, queues as well.
-            (llm-native--chat-start
+            (llm-native--chat-request
              :url (concat chat-base "/v1/chat/completions") :dialect "openai-chat"
              :prompt "{\"model\":\"m\",\"interactions\":[{\"role\":\"user\",\"content\":\"Hi\"}]}"
              :streaming t

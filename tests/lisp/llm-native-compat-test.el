@@ -224,7 +224,7 @@
                                             :unit (:type "string" :enum ["c" "f"])
                                             :days (:type "integer")
                                             :tags (:type "array" :items (:type "string"))
-                                            :ratio (:type "number"))
+                                            :ratio (:type "float"))
                          :required ["city" "days" "tags"])))
   (should (equal (llm-provider-utils-openai-arguments
                   '((:name "x" :type boolean :optional t)))
@@ -293,7 +293,9 @@
     (llm-provider-utils-combine-to-system-prompt prompt)
     (should (equal (llm-chat-prompt-interaction-content
                     (car (llm-chat-prompt-interactions prompt)))
-                   "ctx\n\nmore\n")))
+                   "ctx\n\nmore\n"))
+    ;; As in llm: the context stays when a system interaction was extended.
+    (should (equal (llm-chat-prompt-context prompt) "more")))
   (let ((prompt (llm-make-chat-prompt "q" :context "ctx")))
     (llm-provider-utils-combine-to-user-prompt prompt)
     (should (equal (llm-chat-prompt-interaction-content

@@ -130,7 +130,7 @@ request leaves the registry."
                          (llm-native-guard-test--queued-p good-state))))
         ;; One dispatch, with time enough for everything.
         (let ((llm-native--dispatch-budget 60))
-          (llm-native--dispatch)))
+          (llm-native--dispatch-events)))
       (ert-info ((car bad) :prefix "Record: ")
         (should-not llm-native--inbox)
         (should (equal (plist-get good-state :done) '(:status 200)))
@@ -244,7 +244,7 @@ wait the quit is passed on once the dispatch is over."
         ;; Quitting is allowed here (as in a synchronous wait): the quit comes out,
         ;; after the whole inbox ran.
         (let ((llm-native--dispatch-budget 60))
-          (setq quitted (condition-case nil (progn (llm-native--dispatch) nil) (quit t)))))
+          (setq quitted (condition-case nil (progn (llm-native--dispatch-events) nil) (quit t)))))
       (should quitted)
       (should-not llm-native--inbox)
       (should (equal (plist-get good-state :done) '(:status 200)))
@@ -289,7 +289,7 @@ a timer."
          (lambda () (and (llm-native-guard-test--queued-p bad-state)
                          (llm-native-guard-test--queued-p good-state))))
         (let ((llm-native--dispatch-budget 60))
-          (setq thrown (catch 'llm-native-guard-test--tag (llm-native--dispatch) 'returned))))
+          (setq thrown (catch 'llm-native-guard-test--tag (llm-native--dispatch-events) 'returned))))
       ;; Dispatch held no more: nothing rings the doorbell again, so the rest
       ;; of the inbox must already be scheduled.
       (should (eq thrown 'thrown))
@@ -316,7 +316,7 @@ In order, and letting other timers run in between."
                          (apply #'llm-native-guard-test--ndjson lines) '(:format ndjson)))
       (llm-native-test-wait-until (lambda () (llm-native-guard-test--queued-p state)))
       (let ((llm-native--dispatch-budget 0))
-        (llm-native--dispatch)
+        (llm-native--dispatch-events)
         ;; At least one event per dispatch, and no more once the time is spent.
         (should (= 1 (length (plist-get state :records))))
         (should llm-native--inbox)
@@ -374,10 +374,10 @@ The message names the header but never its value."
     (llm-native-guard-test--spec-error :format)
     (should-error (llm-native-request-sync :url "http://127.0.0.1:1/x" :on-record #'ignore)
                   :type 'llm-native-invalid-spec)
-    (should-error (llm-native--chat-start :url "http://127.0.0.1:1/x" :dialect "ollama"
+    (should-error (llm-native--chat-request :url "http://127.0.0.1:1/x" :dialect "ollama"
                                           :body "{}" :format 'sse)
                   :type 'llm-native-invalid-spec)
-    (should-error (llm-native--chat-start :url "http://127.0.0.1:1/x" :dialect "ollama"
+    (should-error (llm-native--chat-request :url "http://127.0.0.1:1/x" :dialect "ollama"
                                           :headers '(("Authorization" . 42)) :body "{}")
                   :type 'llm-native-invalid-spec)
     ;; Header values must be strings; the message names the header.
@@ -509,7 +509,7 @@ None of them runs, and the request leaves the registry at once."
       (llm-native-cancel (plist-get state :handle))
       (should-not (memq (plist-get state :handle) (llm-native-running-requests)))
       (let ((llm-native--dispatch-budget 60))
-        (llm-native--dispatch)))
+        (llm-native--dispatch-events)))
     (llm-native-test-settle 0.2)
     (should (= 0 (plist-get state :calls)))
     (should-not (memq (plist-get state :handle) (llm-native-running-requests)))))

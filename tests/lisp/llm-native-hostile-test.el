@@ -90,9 +90,9 @@ The value is (SYMBOL . DATA), or nil when it succeeded."
 
 (defun llm-native-hostile--chat (path &rest args)
   "Run a streamed OpenAI chat against PATH to its end; return (RESULT . ERROR).
-ARGS are further keys for `llm-native--chat-start'."
+ARGS are further keys for `llm-native--chat-request'."
   (let* ((done nil) (failure nil)
-         (handle (apply #'llm-native--chat-start
+         (handle (apply #'llm-native--chat-request
                         :url (llm-native-hostile--url path) :dialect "openai-chat" :streaming t
                         :body "{}"
                         :on-done (lambda (r) (setq done (or r t)))

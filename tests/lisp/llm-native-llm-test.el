@@ -485,7 +485,7 @@ Keys: :partials (in order), :result, :error, :buffers (callback buffers)."
   (unwind-protect
       (progn
         (llm-native-mode -1)
-        (should-not (llm-native--dispatch-tag (make-llm-ollama :chat-model "m")))
+        (should-not (llm-native--routing-tag (make-llm-ollama :chat-model "m")))
         (let ((result (condition-case nil
                           (llm-chat-async (make-llm-ollama :chat-model "m" :port 1)
                                           (llm-make-chat-prompt "x") #'ignore #'ignore)
@@ -497,7 +497,7 @@ Keys: :partials (in order), :result, :error, :buffers (callback buffers)."
             (should-not (llm-native-handle-p result))
             (when (processp result) (delete-process result)))))
     (llm-native-mode 1))
-  (should (llm-native--dispatch-tag (make-llm-ollama :chat-model "m"))))
+  (should (llm-native--routing-tag (make-llm-ollama :chat-model "m"))))
 
 (ert-deftest llm-native-llm-sync-chat-quit-cancels ()
   "\\[keyboard-quit] during a synchronous `llm-chat' quits and cancels the transfer."
@@ -567,6 +567,40 @@ Keys: :partials (in order), :result, :error, :buffers (callback buffers)."
       (should-not (llm-chat-prompt-context prompt))
       (should (equal (llm-chat-prompt-interaction-content (car (llm-chat-prompt-interactions prompt)))
                      "ctx\nExamples of how you should respond follow.\nUser: a\nAssistant: b")))))
+
+(ert-deftest llm-native-llm-canonical-prompt-system-and-bare-tool ()
+  "Context joins an existing system interaction once; a tool without arguments
+has an empty object of properties."
+  (let ((prompt (llm-make-chat-prompt
+                 "q" :context "ctx"
+                 :tools (list (llm-make-tool :name "now" :description "Time"
+                                             :function #'ignore :args nil))))
+        (ollama (make-llm-ollama :chat-model "llama3.1")))
+    (push (make-llm-chat-prompt-interaction :role 'system :content "sys")
+          (llm-chat-prompt-interactions prompt))
+    (llm-native--canonical-prompt ollama prompt "ollama")
+    ;; llm leaves the context in place here; a second call must not add it again.
+    (let ((canonical (llm-native--canonical-prompt ollama prompt "ollama")))
+      (should-not (llm-chat-prompt-context prompt))
+      (should (equal (llm-chat-prompt-interaction-content
+                      (car (llm-chat-prompt-interactions prompt)))
+                     "sys\nctx\n"))
+      (should (equal (llm-native--serialize
+                      (alist-get 'parameters (aref (alist-get 'tools canonical) 0)))
+                     "{\"type\":\"object\",\"properties\":{}}")))))
+
+(ert-deftest llm-native-llm-canonical-prompt-family-entries ()
+  "DeepSeek always sends reasoning, in its style; OpenRouter sends its model list."
+  (let* ((deepseek (make-llm-deepseek :key "k" :chat-model "deepseek-chat"))
+         (canonical (llm-native--canonical-prompt
+                     deepseek (llm-make-chat-prompt "q" :reasoning 'light) "openai-chat")))
+    (should (equal (alist-get 'reasoning canonical) "light"))
+    (should (equal (alist-get 'options canonical) '((reasoning_style . "deepseek")))))
+  (let* ((openrouter (make-llm-openrouter :key "k" :chat-model '("a/one" "b/two")))
+         (canonical (llm-native--canonical-prompt
+                     openrouter (llm-make-chat-prompt "q") "openai-chat")))
+    (should (equal (alist-get 'model canonical) "a/one"))
+    (should (equal (alist-get 'options canonical) '((models . ["a/one" "b/two"]))))))
 
 (provide 'llm-native-llm-test)
 

@@ -95,7 +95,7 @@ ARGS go to `llm-native-request'.  Return (HANDLE BASE RESULT)."
     (kill-buffer "*llm-native-log*")
     (let* ((base (llm-native-test-scenario '(:fixture "openai-chat/text-usage.sse")))
            (done nil))
-      (llm-native--chat-start :url (concat base "/chat/completions") :dialect "openai-chat"
+      (llm-native--chat-request :url (concat base "/chat/completions") :dialect "openai-chat"
                               :body "{}" :streaming t
                               :on-done (lambda (_) (setq done t)))
       (llm-native-test-wait-until (lambda () done))

@@ -53,7 +53,7 @@
          (base (llm-native-test-scenario
                 '(:generate (:dialect "openai-chat" :tokens 400 :interval_ms 10))))
          (done nil))
-    (llm-native--chat-start :url (concat base "/chat/completions") :dialect "openai-chat"
+    (llm-native--chat-request :url (concat base "/chat/completions") :dialect "openai-chat"
                             :body "{}" :streaming t
                             :on-done (lambda (_) (setq done t)))
     (llm-native-test-wait-until

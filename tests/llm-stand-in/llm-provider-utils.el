@@ -287,20 +287,22 @@ block per example."
        ""))))
 
 (defun llm-provider-utils-combine-to-system-prompt (prompt &optional example-prelude)
-  "Move PROMPT's context and examples into a leading `system' interaction.
-An existing system interaction is extended.  EXAMPLE-PRELUDE introduces
-the examples.  The context and examples are then cleared."
+  "Move PROMPT's context and examples into a `system' interaction.
+The first system interaction is extended, or a leading one made; only
+then are the context and examples cleared.  EXAMPLE-PRELUDE introduces
+the examples."
   (let ((system-text (llm-provider-utils-get-system-prompt prompt example-prelude))
-        (first (car (llm-chat-prompt-interactions prompt))))
+        (system (cl-find 'system (llm-chat-prompt-interactions prompt)
+                         :key #'llm-chat-prompt-interaction-role)))
     (unless (string-empty-p system-text)
-      (if (and first (eq (llm-chat-prompt-interaction-role first) 'system))
-          (setf (llm-chat-prompt-interaction-content first)
-                (concat (llm-chat-prompt-interaction-content first) "\n"
+      (if system
+          (setf (llm-chat-prompt-interaction-content system)
+                (concat (llm-chat-prompt-interaction-content system) "\n"
                         system-text))
         (push (make-llm-chat-prompt-interaction :role 'system :content system-text)
-              (llm-chat-prompt-interactions prompt)))
-      (setf (llm-chat-prompt-context prompt) nil
-            (llm-chat-prompt-examples prompt) nil))))
+              (llm-chat-prompt-interactions prompt))
+        (setf (llm-chat-prompt-context prompt) nil
+              (llm-chat-prompt-examples prompt) nil)))))
 
 (defun llm-provider-utils-combine-to-user-prompt (prompt &optional example-prelude)
   "Prepend PROMPT's context and examples to its first user message.
@@ -420,14 +422,6 @@ Symbols become strings, nil becomes null and false values false."
         ((symbolp value) (symbol-name value))
         (t value)))
 
-(defun llm-provider-utils--arg-type (type)
-  "Return the JSON-schema type name of the tool argument TYPE symbol.
-`float', which JSON Schema lacks, becomes \"number\"."
-  (pcase type
-    ('float "number")
-    ((pred symbolp) (symbol-name type))
-    (_ type)))
-
 (defun llm-provider-utils-openai-arguments (args)
   "Return the JSON schema (a plist) of a tool's ARGS specs.
 The result is an object schema with one property per argument and the
@@ -435,7 +429,7 @@ non-optional names under :required (omitted when empty)."
   (let (properties required)
     (dolist (arg args)
       (let* ((name (plist-get arg :name))
-             (schema (list :type (llm-provider-utils--arg-type (plist-get arg :type)))))
+             (schema (list :type (symbol-name (plist-get arg :type)))))
         (when-let ((description (plist-get arg :description)))
           (setq schema (append schema (list :description description))))
         (when-let ((enum (plist-get arg :enum)))

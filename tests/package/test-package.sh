@@ -23,7 +23,9 @@ tarball="$root/dist/llm-native-$version.tar"
 step "contents of $(basename "$tarball")"
 tar -tf "$tarball" >"$work/contents"
 for f in llm-native.el llm-native-pkg.el llm-native-runtime.el llm-native-loader.el \
-         llm-native-llm.el llm-native-tools.el llm-native-monitor.el llm-native-demo.el \
+         llm-native-llm.el llm-native-providers.el llm-native-prompt.el llm-native-policy.el \
+         llm-native-results.el llm-native-embed.el llm-native-models.el \
+         llm-native-tools.el llm-native-monitor.el llm-native-demo.el \
          llm-native-errors.el CMakeLists.txt README.md LICENSE NEWS module/emacs/module.cpp; do
   grep -qx "llm-native-$version/$f" "$work/contents" || fail "the tarball lacks $f"
 done
