@@ -3,7 +3,7 @@
 #  1. byte-compile with warnings as errors, against the llm stand-in (compiled the same way);
 #  2. byte-compile with no llm at all, as package.el does where llm is not installed:
 #     no error, and no call to a missing setf function (an llm struct slot set without
-#     its setter, see llm-native-llm.el);
+#     its setter, see llm-native-providers.el);
 #  3. checkdoc: no complaint;
 #  4. package-lint (Debian's elpa-package-lint) with llm-native.el as the main file: no error.
 # Usage: tests/package/lint.sh [EMACS]   (ctest runs it as `lint'; so does `make check')
@@ -38,7 +38,7 @@ if grep -q -e 'Error:' "$work/nollm.log"; then
   fail "byte-compile without llm: errors"
 fi
 # A setf on a struct slot the compiler did not know compiles into a call of the
-# function (setf ACCESSOR), which does not exist: llm-native-llm.el lists the slots.
+# function (setf ACCESSOR), which does not exist: llm-native-providers.el lists the slots.
 if grep -a -o '\\(setf\\ [^ ]*' "$work"/without/*.elc; then
   fail "byte-compile without llm: setf of unknown places (above)"
 fi
