@@ -53,21 +53,6 @@ std::optional<Format> format_for_media_type(const std::string& type, Format decl
   return std::nullopt;
 }
 
-std::string excerpt(const std::string& text, size_t limit = 300) {
-  std::string s = text.size() > limit ? text.substr(0, limit) + "..." : text;
-  for (char& c : s)
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-  size_t a = s.find_first_not_of(' ');
-  return a == std::string::npos ? std::string() : s.substr(a);
-}
-
-Error make_error(ErrorCode code, std::string message) {
-  Error e;
-  e.code = code;
-  e.message = std::move(message);
-  return e;
-}
-
 ErrorCode code_for_curl(CURLcode rc) {
   switch (rc) {
     case CURLE_OPERATION_TIMEDOUT: return ErrorCode::Timeout;
@@ -303,7 +288,7 @@ struct Transfer final : RecordSink {
 
   Error http_failure() {
     std::string body = utf8::sanitized(error_body);
-    std::string cause = dialect ? dialect->error_message(body) : excerpt(body);
+    std::string cause = dialect ? dialect->error_message(body) : excerpt(body, 300);
     std::string message = "HTTP " + std::to_string(status);
     if (!cause.empty()) message += ": " + cause;
     Error e = make_error(ErrorCode::Http, std::move(message));

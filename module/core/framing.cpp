@@ -58,27 +58,12 @@ class BomFilter {
   std::size_t matched_ = 0;
 };
 
-Error make_error(ErrorCode code, std::string message, std::string body = {}) {
-  Error error;
-  error.code = code;
-  error.message = std::move(message);
-  error.body = std::move(body);
-  return error;
-}
-
 Error too_large(const char* what, std::size_t max_record) {
   return make_error(ErrorCode::TooLarge, std::string(what) + " exceeds the record size limit of " +
                                              std::to_string(max_record) + " bytes; dropped");
 }
 
-// A short, valid UTF-8 excerpt of text for error messages.
-std::string excerpt(std::string_view text, std::size_t limit = 80) {
-  if (text.size() <= limit) return utf8::sanitized(text);
-  std::size_t cut = limit;
-  // Do not cut inside a multi-byte sequence.
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  return utf8::sanitized(text.substr(0, cut)) + "...";
-}
+constexpr std::size_t kExcerpt = 80;  // bytes of a record quoted in an error message
 
 inline bool is_json_whitespace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r';
@@ -352,7 +337,7 @@ class NdjsonFramer final : public Framer {
     if (!json::validate(line, &parse_error)) {
       sink.on_error(make_error(ErrorCode::Protocol, "NDJSON line " + std::to_string(line_number_) +
                                                         " is not valid JSON (" + parse_error +
-                                                        "): " + excerpt(line)));
+                                                        "): " + excerpt(line, kExcerpt)));
       return;
     }
     Record record;
@@ -384,7 +369,7 @@ class JsonArrayFramer final : public Framer {
     switch (state_) {
       case State::NotArray:
         sink.on_error(make_error(ErrorCode::Protocol,
-                                 "expected a JSON array, the body starts with: " + excerpt(body_),
+                                 "expected a JSON array, the body starts with: " + excerpt(body_, kExcerpt),
                                  utf8::sanitized(body_)));
         break;
       case State::BeforeArray:
@@ -612,7 +597,7 @@ class JsonArrayFramer final : public Framer {
     if (!json::validate(element_, &parse_error)) {
       sink.on_error(make_error(ErrorCode::Protocol, "JSON array element " + std::to_string(element_count_) +
                                                         " is not valid JSON (" + parse_error +
-                                                        "): " + excerpt(element_)));
+                                                        "): " + excerpt(element_, kExcerpt)));
       element_.clear();
       return;
     }

@@ -61,12 +61,6 @@ double Env::to_number(emacs_value v) const {
   return d;
 }
 
-std::string Env::type_name(emacs_value v) const {
-  emacs_value ty = env_->type_of(env_, v);
-  check();
-  return to_string(call("symbol-name", {ty}));
-}
-
 void signal_error(emacs_env* raw, const char* symbol, const char* message) noexcept {
   // An empty message signals no data: the error symbol's own message says it all.
   if (!*message) {

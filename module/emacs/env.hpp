@@ -108,7 +108,6 @@ class Env {
     return n;
   }
   double to_number(emacs_value v) const;  // integer or float
-  std::string type_name(emacs_value v) const;  // (symbol-name (type-of v))
   bool is_type(emacs_value v, const char* type) const {
     emacs_value ty = env_->type_of(env_, v);
     check();

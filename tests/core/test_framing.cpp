@@ -259,6 +259,22 @@ std::string sse_data_event(const std::string& data) { return "data: " + data + "
 
 }  // namespace
 
+// The one excerpt every error message quotes from (engine and framers).
+TEST_CASE("excerpt: never cuts a character, one line, marks the cut") {
+  // "é" is two bytes (C3 A9): a limit that falls inside it backs off to before it.
+  CHECK(excerpt("ab\xC3\xA9" "cd", 3) == "ab...");
+  CHECK(excerpt("ab\xC3\xA9" "cd", 4) == "ab\xC3\xA9...");
+  // A four-byte character (U+1F600) cut at each of its inner bytes.
+  for (std::size_t limit = 2; limit <= 4; ++limit)
+    CHECK(excerpt("a\xF0\x9F\x98\x80" "b", limit) == "a...");
+  CHECK(excerpt("a\xF0\x9F\x98\x80" "b", 5) == "a\xF0\x9F\x98\x80...");
+  CHECK(utf8::is_valid(excerpt("\xE2\x82\xAC\xE2\x82\xAC", 4)));
+  CHECK(excerpt("short", 80) == "short");
+  CHECK(excerpt("  line one\nline\ttwo\r", 80) == "line one line two ");
+  CHECK(excerpt("bad \xFF byte", 80) == "bad \xEF\xBF\xBD byte");
+  CHECK(excerpt("", 10).empty());
+}
+
 TEST_CASE("framing: conformance fixtures") { check_folder("conformance"); }
 TEST_CASE("framing: openai-chat fixtures") { check_folder("openai-chat"); }
 TEST_CASE("framing: openai-responses fixtures") { check_folder("openai-responses"); }
