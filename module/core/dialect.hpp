@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "dialect_common.hpp"
 #include "record.hpp"
 
 namespace llm_native {
@@ -68,9 +69,24 @@ class Decoder {
   bool complete() const { return complete_; }
 
  protected:
+  // The record's JSON root, parsed with this decoder's pooled parser; valid until the
+  // next call. nullptr on malformed JSON (*error says why).
+  const json::Value* parse_record(const Record& record, std::string* error);
+  // Ends the response with an error (the first one stands; later records are ignored).
+  void fail(ErrorCode code, std::string message, std::string body = {});
+  // Keeps the token counts a record reports; a negative count is "not reported".
+  void record_usage(int64_t input, int64_t output);
+  // Adds a complete tool call after checking that its arguments are one JSON object
+  // (dialect::normalize_tool_arguments; compact rewrites them). On bad arguments fails
+  // with a Protocol error naming the tool and returns false.
+  bool accept_tool_call(ToolCall call, bool compact);
+
   ChatResult result_;
   std::optional<Error> error_;
   bool complete_ = false;
+
+ private:
+  dialect::RecordParser parser_;
 };
 
 class Dialect {

@@ -113,25 +113,13 @@ void append_thinking_blocks(const Value& multi_turn, Value& blocks, Alloc& a) {
     push_thinking_block(json::string_member(multi_turn, "claude-thinking"), signature, blocks, a);
 }
 
-void append_system_text(std::string& system, const Value& content) {
-  std::string text;
-  if (content.IsString()) {
-    text.assign(content.GetString(), content.GetStringLength());
-  } else if (content.IsArray()) {
-    for (const Value& part : content.GetArray()) text += json::string_member(part, "text");
-  }
-  if (text.empty()) return;
-  if (!system.empty() && system.back() != '\n') system += '\n';
-  system += text;
-}
-
 Value build_messages(const Value& interactions, std::string& system, Alloc& a) {
   Value messages(rapidjson::kArrayType);
   for (const Value& turn : interactions.GetArray()) {
     std::string_view role = json::string_member(turn, "role");
     const Value* content = json::member(turn, "content");
     if (role == "system") {
-      if (content) append_system_text(system, *content);
+      if (content) dialect::append_system_line(system, dialect::content_text(*content));
       continue;
     }
     Value blocks(rapidjson::kArrayType);
@@ -191,13 +179,6 @@ Value build_tool_choice(const Value& choice, Alloc& a) {
   throw std::invalid_argument("anthropic: unsupported tool_choice " + json::to_string(choice));
 }
 
-const char* effort_for(std::string_view reasoning) {
-  if (reasoning == "light") return "low";
-  if (reasoning == "medium") return "medium";
-  if (reasoning == "maximum") return "max";
-  throw std::invalid_argument("anthropic: unknown reasoning level '" + std::string(reasoning) + "'");
-}
-
 std::string build_anthropic_body(const std::string& canonical, bool streaming) {
   Document prompt;
   json::parse_prompt(prompt, canonical);
@@ -219,18 +200,10 @@ std::string build_anthropic_body(const std::string& canonical, bool streaming) {
   if (const Value* temperature = json::member(prompt, "temperature"))
     body.AddMember("temperature", Value(*temperature, a), a);
 
-  if (const Value* tools = json::array_member(prompt, "tools")) {
-    Value out(rapidjson::kArrayType);
-    for (const Value& tool : tools->GetArray()) {
-      Value t(rapidjson::kObjectType);
-      t.AddMember("name", string_value(json::string_member(tool, "name"), a), a);
-      t.AddMember("description", string_value(json::string_member(tool, "description"), a), a);
-      const Value* params = json::object_member(tool, "parameters");
-      t.AddMember("input_schema", params ? Value(*params, a) : Value(rapidjson::kObjectType), a);
-      out.PushBack(t, a);
-    }
-    if (!out.Empty()) body.AddMember("tools", out, a);
-  }
+  dialect::ToolShape tool_shape;
+  tool_shape.schema_key = "input_schema";
+  Value tools = dialect::tools_array(prompt, tool_shape, a);
+  if (!tools.Empty()) body.AddMember("tools", tools, a);
 
   const Value* tool_choice = json::member(prompt, "tool_choice");
   if (tool_choice) body.AddMember("tool_choice", build_tool_choice(*tool_choice, a), a);
@@ -267,15 +240,12 @@ std::string build_anthropic_body(const std::string& canonical, bool streaming) {
   }
   if (!reasoning.empty() && reasoning != "none") {
     Value config(rapidjson::kObjectType);
-    config.AddMember("effort", rapidjson::StringRef(effort_for(reasoning)), a);
+    config.AddMember("effort", rapidjson::StringRef(dialect::reasoning_effort(reasoning, dialect::Effort::Anthropic)), a);
     body.AddMember("output_config", config, a);
   }
 
   // Non-standard params go at the top level and win over what was built above.
-  if (const Value* extra = json::object_member(prompt, "non_standard")) {
-    for (const auto& m : extra->GetObject())
-      put(body, std::string_view(m.name.GetString(), m.name.GetStringLength()), Value(m.value, a), a);
-  }
+  dialect::merge_extra_params(prompt, body, a);
   return json::to_string(body);
 }
 
@@ -356,25 +326,21 @@ Error refusal_error(std::string_view stop_reason) {
                "Anthropic refused to answer (stop_reason " + std::string(stop_reason) + ")", 0, ""};
 }
 
-void read_usage(const Value& usage, ChatResult& result) {
-  int64_t in = json::int_member(usage, "input_tokens");
-  int64_t out = json::int_member(usage, "output_tokens");
-  if (in >= 0) result.input_tokens = in;
-  if (out >= 0) result.output_tokens = out;
-}
-
 // Streaming: named SSE events whose JSON "type" equals the event name.
 class AnthropicStreamDecoder : public Decoder {
  public:
   void on_record(const Record& record) override {
     if (error_ || stopped_ || record.data.empty()) return;
-    Document doc;
     std::string parse_error;
-    if (!json::parse(doc, record.data, &parse_error) || !doc.IsObject()) {
-      fail(ErrorCode::Protocol, "Anthropic sent an invalid " + record.type + " event: " + parse_error,
+    const Value* root = parse_record(record, &parse_error);
+    if (!root || !root->IsObject()) {
+      fail(ErrorCode::Protocol,
+           "Anthropic sent an invalid " + record.type + " event: " +
+               (root ? std::string("not a JSON object") : parse_error),
            record.data);
       return;
     }
+    const Value& doc = *root;
     std::string_view type = json::string_member(doc, "type");
     if (type.empty()) type = record.type;
 
@@ -386,9 +352,9 @@ class AnthropicStreamDecoder : public Decoder {
       on_block_stop(json::int_member(doc, "index", 0));
     } else if (type == "message_start") {
       if (const Value* message = json::object_member(doc, "message"))
-        if (const Value* usage = json::object_member(*message, "usage")) read_usage(*usage, result_);
+        if (const Value* usage = json::object_member(*message, "usage")) read_usage(*usage);
     } else if (type == "message_delta") {
-      if (const Value* usage = json::object_member(doc, "usage")) read_usage(*usage, result_);
+      if (const Value* usage = json::object_member(doc, "usage")) read_usage(*usage);
       if (const Value* delta = json::object_member(doc, "delta")) {
         std::string_view stop = json::string_member(*delta, "stop_reason");
         if (!stop.empty()) {
@@ -414,10 +380,14 @@ class AnthropicStreamDecoder : public Decoder {
 
   void finish() override {
     if (error_ || complete_) return;
-    error_ = Error{ErrorCode::Truncated, "Anthropic stream ended before message_stop or a stop_reason", 0, ""};
+    fail(ErrorCode::Truncated, "Anthropic stream ended before message_stop or a stop_reason");
   }
 
  private:
+  void read_usage(const Value& usage) {
+    record_usage(json::int_member(usage, "input_tokens"), json::int_member(usage, "output_tokens"));
+  }
+
   struct Block {
     std::string type;
     std::string id;
@@ -494,29 +464,13 @@ class AnthropicStreamDecoder : public Decoder {
       ToolCall call;
       call.id = std::move(block.id);
       call.name = std::move(block.name);
-      if (block.input_json.find_first_not_of(" \t\r\n") == std::string::npos) {
-        call.args_json = "{}";  // no-argument tools stream a single "" fragment
-      } else {
-        Document args;
-        std::string parse_error;
-        if (!json::parse(args, block.input_json, &parse_error) || !args.IsObject()) {
-          fail(ErrorCode::Protocol,
-               "Anthropic sent invalid arguments for tool " + call.name + ": " +
-                   (parse_error.empty() ? "not a JSON object" : parse_error),
-               block.input_json);
-          return;
-        }
-        call.args_json = json::to_string(args);
-      }
-      result_.tool_calls.push_back(std::move(call));
+      // No-argument tools stream a single "" fragment, which becomes {}.
+      call.args_json = std::move(block.input_json);
+      if (!accept_tool_call(std::move(call), true)) return;
     } else if (block.type == "thinking") {
       result_.multi_turn_json = multi_turn_json(thinking_);
     }
     block = Block{};
-  }
-
-  void fail(ErrorCode code, std::string message, const std::string& body) {
-    error_ = Error{code, std::move(message), 0, body};
   }
 
   std::vector<Block> blocks_;
@@ -529,15 +483,17 @@ class AnthropicBodyDecoder : public Decoder {
  public:
   void on_record(const Record& record) override {
     if (error_ || complete_) return;
-    Document doc;
     std::string parse_error;
-    if (!json::parse(doc, record.data, &parse_error) || !doc.IsObject()) {
-      error_ = Error{ErrorCode::Protocol, "Anthropic sent an invalid response body: " + parse_error, 0,
-                     record.data};
+    const Value* root = parse_record(record, &parse_error);
+    if (!root || !root->IsObject()) {
+      fail(ErrorCode::Protocol,
+           "Anthropic sent an invalid response body: " + (root ? std::string("not a JSON object") : parse_error),
+           record.data);
       return;
     }
+    const Value& doc = *root;
     if (const Value* error = json::object_member(doc, "error")) {
-      error_ = Error{ErrorCode::Provider, describe_error(*error), 0, record.data};
+      fail(ErrorCode::Provider, describe_error(*error), record.data);
       return;
     }
     std::vector<ThinkingBlock> thinking;
@@ -560,7 +516,8 @@ class AnthropicBodyDecoder : public Decoder {
         }
       }
     }
-    if (const Value* usage = json::object_member(doc, "usage")) read_usage(*usage, result_);
+    if (const Value* usage = json::object_member(doc, "usage"))
+      record_usage(json::int_member(*usage, "input_tokens"), json::int_member(*usage, "output_tokens"));
     result_.finish_reason = json::string_member(doc, "stop_reason");
     if (result_.finish_reason == "refusal") {
       error_ = refusal_error(result_.finish_reason);
@@ -572,7 +529,7 @@ class AnthropicBodyDecoder : public Decoder {
 
   void finish() override {
     if (error_ || complete_) return;
-    error_ = Error{ErrorCode::Truncated, "Anthropic response body was empty", 0, ""};
+    fail(ErrorCode::Truncated, "Anthropic response body was empty");
   }
 };
 
@@ -587,7 +544,7 @@ class AnthropicDialect : public Dialect {
     return std::make_unique<AnthropicBodyDecoder>();
   }
   std::string error_message(const std::string& body) const override {
-    return json::error_body_message(body, describe_error);
+    return dialect::error_body_message(body, describe_error);
   }
 };
 

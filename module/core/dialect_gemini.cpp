@@ -60,25 +60,13 @@ void append_parts(const Value& content, Value& parts, Alloc& a) {
   }
 }
 
-std::string content_text(const Value& content) {
-  if (content.IsString()) return {content.GetString(), content.GetStringLength()};
-  std::string text;
-  if (content.IsArray())
-    for (const Value& part : content.GetArray()) text += json::string_member(part, "text");
-  return text;
-}
-
 Value build_contents(const Value& interactions, std::string& system, Alloc& a) {
   Value contents(rapidjson::kArrayType);
   for (const Value& turn : interactions.GetArray()) {
     std::string_view role = json::string_member(turn, "role");
     const Value* content = json::member(turn, "content");
     if (role == "system") {
-      std::string text = content ? content_text(*content) : "";
-      if (!text.empty()) {
-        if (!system.empty() && system.back() != '\n') system += '\n';
-        system += text;
-      }
+      if (content) dialect::append_system_line(system, dialect::content_text(*content));
       continue;
     }
     Value parts(rapidjson::kArrayType);
@@ -196,16 +184,10 @@ std::string build_gemini_body(const std::string& canonical) {
     body.AddMember("system_instruction", instruction, a);
   }
 
-  if (const Value* tools = json::array_member(prompt, "tools")) {
-    Value declarations(rapidjson::kArrayType);
-    for (const Value& tool : tools->GetArray()) {
-      Value d(rapidjson::kObjectType);
-      d.AddMember("name", string_value(json::string_member(tool, "name"), a), a);
-      d.AddMember("description", string_value(json::string_member(tool, "description"), a), a);
-      if (const Value* params = json::object_member(tool, "parameters"))
-        d.AddMember("parameters", Value(*params, a), a);
-      declarations.PushBack(d, a);
-    }
+  {
+    dialect::ToolShape shape;
+    shape.missing_schema = dialect::ToolShape::Missing::Omit;
+    Value declarations = dialect::tools_array(prompt, shape, a);
     if (!declarations.Empty()) {
       Value entry(rapidjson::kObjectType);
       entry.AddMember("function_declarations", declarations, a);
@@ -218,10 +200,8 @@ std::string build_gemini_body(const std::string& canonical) {
     body.AddMember("toolConfig", build_tool_config(*choice, a), a);
 
   Value generation(rapidjson::kObjectType);
-  if (const Value* t = json::member(prompt, "temperature")) {
-    if (!t->IsNumber()) throw std::invalid_argument("gemini: temperature must be a number");
-    generation.AddMember("temperature", t->GetDouble() * 2, a);  // llm's 0..1 scale -> 0..2
-  }
+  if (const Value* t = json::member(prompt, "temperature"))
+    generation.AddMember("temperature", dialect::scaled_temperature(*t), a);
   int64_t max_tokens = json::int_member(prompt, "max_tokens");
   if (max_tokens >= 0) generation.AddMember("maxOutputTokens", max_tokens, a);
   if (const Value* format = json::member(prompt, "response_format")) {
@@ -238,10 +218,7 @@ std::string build_gemini_body(const std::string& canonical) {
     }
   }
   // Non-standard params belong in generationConfig and win over the fields above.
-  if (const Value* extra = json::object_member(prompt, "non_standard")) {
-    for (const auto& m : extra->GetObject())
-      put(generation, {m.name.GetString(), m.name.GetStringLength()}, Value(m.value, a), a);
-  }
+  dialect::merge_extra_params(prompt, generation, a);
   if (generation.MemberCount() > 0) body.AddMember("generationConfig", generation, a);
   return json::to_string(body);
 }
@@ -346,12 +323,13 @@ class GeminiDecoder : public Decoder {
  public:
   void on_record(const Record& record) override {
     if (error_ || record.data.empty()) return;
-    Document doc;
     std::string parse_error;
-    if (!json::parse(doc, record.data, &parse_error)) {
+    const Value* root = parse_record(record, &parse_error);
+    if (!root) {
       fail(ErrorCode::Protocol, "Gemini sent invalid JSON: " + parse_error, record.data);
       return;
     }
+    const Value& doc = *root;
     // A non-streaming body may be an array of chunks (Vertex wraps errors that way).
     if (doc.IsArray()) {
       for (const Value& chunk : doc.GetArray()) {
@@ -369,7 +347,7 @@ class GeminiDecoder : public Decoder {
     if (error_) return;
     close_pending_call();
     if (!complete_ && !error_)
-      error_ = Error{ErrorCode::Truncated, "Gemini stream ended without a finishReason", 0, ""};
+      fail(ErrorCode::Truncated, "Gemini stream ended without a finishReason");
   }
 
  private:
@@ -380,10 +358,7 @@ class GeminiDecoder : public Decoder {
     }
     if (const Value* usage = json::object_member(chunk, "usageMetadata")) {
       // Cumulative on every chunk: the last one is the total.
-      int64_t in = json::int_member(*usage, "promptTokenCount");
-      int64_t out = json::int_member(*usage, "candidatesTokenCount");
-      if (in >= 0) result_.input_tokens = in;
-      if (out >= 0) result_.output_tokens = out;
+      record_usage(json::int_member(*usage, "promptTokenCount"), json::int_member(*usage, "candidatesTokenCount"));
     }
     const Value* candidates = json::array_member(chunk, "candidates");
     if (!candidates || candidates->Empty()) {
@@ -539,10 +514,6 @@ class GeminiDecoder : public Decoder {
     return {buf.GetString(), buf.GetSize()};
   }
 
-  void fail(ErrorCode code, std::string message, const std::string& body) {
-    error_ = Error{code, std::move(message), 0, body};
-  }
-
   bool pending_open_ = false;
   std::string pending_name_;
   std::string pending_signature_;
@@ -560,7 +531,7 @@ class GeminiDialect : public Dialect {
   Format stream_format() const override { return Format::JsonArray; }
   std::unique_ptr<Decoder> make_decoder(bool) const override { return std::make_unique<GeminiDecoder>(); }
   std::string error_message(const std::string& body) const override {
-    return json::error_body_message(body, describe_error);
+    return dialect::error_body_message(body, describe_error);
   }
 };
 

@@ -125,21 +125,10 @@ std::string build_ollama_body(const std::string& canonical, bool streaming) {
   body.AddMember("messages", build_messages(prompt, a), a);
   body.AddMember("stream", streaming, a);
 
-  if (const Value* tools = json::array_member(prompt, "tools")) {
-    Value out(rapidjson::kArrayType);
-    for (const Value& tool : tools->GetArray()) {
-      Value function(rapidjson::kObjectType);
-      function.AddMember("name", string_value(json::string_member(tool, "name"), a), a);
-      function.AddMember("description", string_value(json::string_member(tool, "description"), a), a);
-      const Value* params = json::object_member(tool, "parameters");
-      function.AddMember("parameters", params ? Value(*params, a) : Value(rapidjson::kObjectType), a);
-      Value t(rapidjson::kObjectType);
-      t.AddMember("type", "function", a);
-      t.AddMember("function", function, a);
-      out.PushBack(t, a);
-    }
-    if (!out.Empty()) body.AddMember("tools", out, a);
-  }
+  dialect::ToolShape tool_shape;
+  tool_shape.wrap = dialect::ToolShape::Wrap::FunctionObject;
+  Value tools = dialect::tools_array(prompt, tool_shape, a);
+  if (!tools.Empty()) body.AddMember("tools", tools, a);
   // tool_choice has no Ollama equivalent and is ignored, as llm does.
 
   if (const Value* format = json::member(prompt, "response_format")) {
@@ -163,12 +152,7 @@ std::string build_ollama_body(const std::string& canonical, bool streaming) {
     model_options.AddMember("temperature", Value(*t, a), a);  // Ollama uses llm's scale
   int64_t max_tokens = json::int_member(prompt, "max_tokens");
   if (max_tokens >= 0) model_options.AddMember("num_predict", max_tokens, a);
-  if (const Value* extra = json::object_member(prompt, "non_standard")) {
-    for (const auto& m : extra->GetObject()) {
-      std::string_view key(m.name.GetString(), m.name.GetStringLength());
-      put(is_top_level_param(key) ? static_cast<Value&>(body) : model_options, key, Value(m.value, a), a);
-    }
-  }
+  dialect::merge_extra_params(prompt, model_options, a, is_top_level_param, &body);
   if (model_options.MemberCount() > 0) body.AddMember("options", model_options, a);
   return json::to_string(body);
 }
@@ -184,16 +168,16 @@ class OllamaDecoder : public Decoder {
  public:
   void on_record(const Record& record) override {
     if (error_ || complete_ || record.data.empty()) return;
-    Document doc;
     std::string parse_error;
-    if (!json::parse(doc, record.data, &parse_error) || !doc.IsObject()) {
-      error_ = Error{ErrorCode::Protocol,
-                     "Ollama sent an invalid line: " + (parse_error.empty() ? "not a JSON object" : parse_error),
-                     0, record.data};
+    const Value* root = parse_record(record, &parse_error);
+    if (!root || !root->IsObject()) {
+      fail(ErrorCode::Protocol, "Ollama sent an invalid line: " + (root ? std::string("not a JSON object") : parse_error),
+           record.data);
       return;
     }
+    const Value& doc = *root;
     if (const Value* error = json::member(doc, "error")) {
-      error_ = Error{ErrorCode::Provider, describe_error(*error), 0, record.data};
+      fail(ErrorCode::Provider, describe_error(*error), record.data);
       return;
     }
     if (const Value* msg = json::object_member(doc, "message")) {
@@ -211,17 +195,14 @@ class OllamaDecoder : public Decoder {
     }
     if (json::bool_member(doc, "done")) {
       result_.finish_reason = json::string_member(doc, "done_reason");
-      int64_t in = json::int_member(doc, "prompt_eval_count");
-      int64_t out = json::int_member(doc, "eval_count");
-      if (in >= 0) result_.input_tokens = in;
-      if (out >= 0) result_.output_tokens = out;
+      record_usage(json::int_member(doc, "prompt_eval_count"), json::int_member(doc, "eval_count"));
       complete_ = true;
     }
   }
 
   void finish() override {
     if (error_ || complete_) return;
-    error_ = Error{ErrorCode::Truncated, "Ollama stream ended without done:true", 0, ""};
+    fail(ErrorCode::Truncated, "Ollama stream ended without done:true");
   }
 
  private:
@@ -238,18 +219,12 @@ class OllamaDecoder : public Decoder {
       out.args_json = json::to_string(*args);
     } else if (args->IsString()) {
       // Some OpenAI-style templates hand arguments over as JSON text.
-      Document parsed;
-      if (!json::parse(parsed, {args->GetString(), args->GetStringLength()}) || !parsed.IsObject()) {
-        error_ = Error{ErrorCode::Protocol, "Ollama sent invalid arguments for tool " + out.name, 0, raw};
-        return false;
-      }
-      out.args_json = json::to_string(parsed);
+      out.args_json.assign(args->GetString(), args->GetStringLength());
     } else {
-      error_ = Error{ErrorCode::Protocol, "Ollama sent non-object arguments for tool " + out.name, 0, raw};
+      fail(ErrorCode::Protocol, "Ollama sent non-object arguments for tool " + out.name, raw);
       return false;
     }
-    result_.tool_calls.push_back(std::move(out));
-    return true;
+    return accept_tool_call(std::move(out), true);
   }
 };
 
@@ -261,7 +236,7 @@ class OllamaDialect : public Dialect {
   Format stream_format() const override { return Format::Ndjson; }
   std::unique_ptr<Decoder> make_decoder(bool) const override { return std::make_unique<OllamaDecoder>(); }
   std::string error_message(const std::string& body) const override {
-    return json::error_body_message(body, describe_error);
+    return dialect::error_body_message(body, describe_error);
   }
 };
 

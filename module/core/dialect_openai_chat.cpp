@@ -164,11 +164,7 @@ void add_deepseek_reasoning(std::string_view level, json::Document& body) {
     body.AddMember("thinking", thinking, alloc);
     return;
   }
-  const char* effort = level == "light"     ? "low"
-                       : level == "medium"  ? "medium"
-                       : level == "maximum" ? "high"
-                                            : nullptr;
-  if (!effort) throw std::invalid_argument("unknown reasoning level: " + std::string(level));
+  const char* effort = dialect::reasoning_effort(level, dialect::Effort::DeepSeek);
   thinking.AddMember("type", "enabled", alloc);
   body.AddMember("thinking", thinking, alloc);
   body.AddMember("reasoning_effort", rapidjson::StringRef(effort), alloc);
@@ -211,13 +207,13 @@ std::string build_chat_body(const std::string& canonical_prompt, bool streaming)
     } else {
       Value reasoning(rapidjson::kObjectType);
       reasoning.AddMember("summary", "auto", alloc);
-      reasoning.AddMember("effort", rapidjson::StringRef(openai::openai_reasoning_effort(level)), alloc);
+      reasoning.AddMember("effort", rapidjson::StringRef(dialect::reasoning_effort(level, dialect::Effort::OpenAi)), alloc);
       body.AddMember("reasoning", reasoning, alloc);
     }
   }
 
   if (const Value* temperature = json::member(prompt, "temperature"))
-    body.AddMember("temperature", openai::openai_temperature(*temperature), alloc);
+    body.AddMember("temperature", dialect::scaled_temperature(*temperature), alloc);
   if (const Value* max_tokens = json::member(prompt, "max_tokens"))
     body.AddMember("max_tokens", copy(*max_tokens, body), alloc);
 
@@ -238,26 +234,18 @@ std::string build_chat_body(const std::string& canonical_prompt, bool streaming)
     body.AddMember("response_format", response_format, alloc);
   }
 
-  if (const Value* tools = json::array_member(prompt, "tools")) {
-    Value out(rapidjson::kArrayType);
-    for (const auto& tool : tools->GetArray()) {
-      Value function(rapidjson::kObjectType);
-      function.AddMember("name", string_value(json::string_member(tool, "name"), body), alloc);
-      if (json::has_string(tool, "description"))
-        function.AddMember("description", string_value(json::string_member(tool, "description"), body), alloc);
-      function.AddMember("parameters", openai::tool_parameters(tool, body), alloc);
-      Value entry(rapidjson::kObjectType);
-      entry.AddMember("type", "function", alloc);
-      entry.AddMember("function", function, alloc);
-      out.PushBack(entry, alloc);
-    }
-    body.AddMember("tools", out, alloc);
+  if (json::array_member(prompt, "tools")) {
+    dialect::ToolShape shape;
+    shape.missing_schema = dialect::ToolShape::Missing::ObjectSchema;
+    shape.description_always = false;
+    shape.wrap = dialect::ToolShape::Wrap::FunctionObject;
+    body.AddMember("tools", dialect::tools_array(prompt, shape, alloc), alloc);
   }
   if (const Value* choice = json::member(prompt, "tool_choice"))
     body.AddMember("tool_choice", chat_tool_choice(*choice, body), alloc);
 
   body.AddMember("messages", chat_messages(prompt, body), alloc);
-  openai::merge_non_standard(prompt, body);
+  dialect::merge_extra_params(prompt, body, alloc);
   return openai::serialize(body);
 }
 
@@ -280,20 +268,20 @@ class ChatStreamDecoder : public Decoder {
       return;
     }
     std::string parse_error;
-    const Value* root = parser_.parse(data, &parse_error);
+    const Value* root = parse_record(record, &parse_error);
     if (!root) {
       // Some servers name an error event and send plain text in it.
       if (record.type == "error")
-        error_ = Error{ErrorCode::Provider, std::string(json::trim(data)), 0, record.data};
+        fail(ErrorCode::Provider, std::string(json::trim(data)), record.data);
       else
-        error_ = Error{ErrorCode::Protocol, "malformed chat stream event: " + parse_error, 0, record.data};
+        fail(ErrorCode::Protocol, "malformed chat stream event: " + parse_error, record.data);
       return;
     }
     if (!root->IsObject()) {
-      error_ = Error{ErrorCode::Protocol, "chat stream event is not a JSON object", 0, record.data};
+      fail(ErrorCode::Protocol, "chat stream event is not a JSON object", record.data);
       return;
     }
-    if (const Value* error = json::member(*root, "error"); openai::truthy(error)) {
+    if (const Value* error = json::member(*root, "error"); dialect::truthy(error)) {
       error_ = openai::provider_error(*error, record.data);
       return;
     }
@@ -304,12 +292,8 @@ class ChatStreamDecoder : public Decoder {
         on_choice(choice);
       }
     }
-    if (const Value* usage = json::object_member(*root, "usage")) {
-      int64_t input = json::int_member(*usage, "prompt_tokens");
-      int64_t output = json::int_member(*usage, "completion_tokens");
-      if (input >= 0) result_.input_tokens = input;
-      if (output >= 0) result_.output_tokens = output;
-    }
+    if (const Value* usage = json::object_member(*root, "usage"))
+      record_usage(json::int_member(*usage, "prompt_tokens"), json::int_member(*usage, "completion_tokens"));
   }
 
   // [DONE] or a finish_reason shows the answer complete; tool calls are parsed here.
@@ -317,7 +301,7 @@ class ChatStreamDecoder : public Decoder {
     if (error_ || finished_) return;
     finished_ = true;
     if (!complete_) {
-      error_ = Error{ErrorCode::Truncated, "the chat stream ended before [DONE] or a finish_reason", 0, ""};
+      fail(ErrorCode::Truncated, "the chat stream ended before [DONE] or a finish_reason");
       return;
     }
     if (!refusal_.empty()) {
@@ -370,14 +354,11 @@ class ChatStreamDecoder : public Decoder {
   void finish_tool_calls() {
     std::stable_sort(pending_.begin(), pending_.end(),
                      [](const PendingToolCall& a, const PendingToolCall& b) { return a.index < b.index; });
-    for (auto& p : pending_) {
-      if (!openai::finish_tool_call(p.call, error_)) return;
-      result_.tool_calls.push_back(std::move(p.call));
-    }
+    for (auto& p : pending_)
+      if (!accept_tool_call(std::move(p.call), false)) return;
     pending_.clear();
   }
 
-  openai::RecordParser parser_;
   std::vector<PendingToolCall> pending_;
   std::string refusal_;   // delta.refusal fragments, joined
   bool done_ = false;     // [DONE] seen: later records are ignored
@@ -389,17 +370,18 @@ class ChatBodyDecoder : public Decoder {
  public:
   void on_record(const Record& record) override {
     if (error_ || complete_) return;
-    json::Document doc;
     std::string parse_error;
-    if (!json::parse(doc, record.data, &parse_error)) {
-      error_ = Error{ErrorCode::Protocol, "malformed chat response: " + parse_error, 0, record.data};
+    const Value* root = parse_record(record, &parse_error);
+    if (!root) {
+      fail(ErrorCode::Protocol, "malformed chat response: " + parse_error, record.data);
       return;
     }
+    const Value& doc = *root;
     if (!doc.IsObject()) {
-      error_ = Error{ErrorCode::Protocol, "chat response is not a JSON object", 0, record.data};
+      fail(ErrorCode::Protocol, "chat response is not a JSON object", record.data);
       return;
     }
-    if (const Value* error = json::member(doc, "error"); openai::truthy(error)) {
+    if (const Value* error = json::member(doc, "error"); dialect::truthy(error)) {
       error_ = openai::provider_error(*error, record.data);
       return;
     }
@@ -407,7 +389,7 @@ class ChatBodyDecoder : public Decoder {
       const Value& choice = (*choices)[0];
       if (const Value* message = json::object_member(choice, "message")) {
         if (const Value* content = json::member(*message, "content"))
-          result_.text = openai::content_text(*content);
+          result_.text = dialect::content_text(*content);
         std::string_view reasoning = json::string_member(*message, "reasoning_content");
         if (reasoning.empty()) reasoning = json::string_member(*message, "reasoning");
         result_.reasoning.assign(reasoning);
@@ -427,8 +409,7 @@ class ChatBodyDecoder : public Decoder {
                 else call.args_json = json::to_string(*args);
               }
             }
-            if (!openai::finish_tool_call(call, error_)) return;
-            result_.tool_calls.push_back(std::move(call));
+            if (!accept_tool_call(std::move(call), false)) return;
           }
         }
       }
@@ -438,16 +419,14 @@ class ChatBodyDecoder : public Decoder {
         return;
       }
     }
-    if (const Value* usage = json::object_member(doc, "usage")) {
-      result_.input_tokens = json::int_member(*usage, "prompt_tokens");
-      result_.output_tokens = json::int_member(*usage, "completion_tokens");
-    }
+    if (const Value* usage = json::object_member(doc, "usage"))
+      record_usage(json::int_member(*usage, "prompt_tokens"), json::int_member(*usage, "completion_tokens"));
     complete_ = true;
   }
 
   void finish() override {
     if (error_ || complete_) return;
-    error_ = Error{ErrorCode::Truncated, "the chat response body was empty", 0, ""};
+    fail(ErrorCode::Truncated, "the chat response body was empty");
   }
 };
 
@@ -462,7 +441,7 @@ class OpenAiChatDialect : public Dialect {
     return std::make_unique<ChatBodyDecoder>();
   }
   std::string error_message(const std::string& body) const override {
-    return openai::error_message_from_body(body);
+    return dialect::error_body_message(body, openai::describe_error, true);
   }
 };
 

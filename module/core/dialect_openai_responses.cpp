@@ -171,12 +171,13 @@ std::string build_responses_body(const std::string& canonical_prompt, bool strea
     Value reasoning(rapidjson::kObjectType);
     reasoning.AddMember("summary", "auto", alloc);
     reasoning.AddMember(
-        "effort", rapidjson::StringRef(openai::openai_reasoning_effort(json::string_member(prompt, "reasoning"))),
+        "effort",
+        rapidjson::StringRef(dialect::reasoning_effort(json::string_member(prompt, "reasoning"), dialect::Effort::OpenAi)),
         alloc);
     body.AddMember("reasoning", reasoning, alloc);
   }
   if (const Value* temperature = json::member(prompt, "temperature"))
-    body.AddMember("temperature", openai::openai_temperature(*temperature), alloc);
+    body.AddMember("temperature", dialect::scaled_temperature(*temperature), alloc);
   // The Responses API name; llm sent max_tokens, which the API rejects.
   if (const Value* max_tokens = json::member(prompt, "max_tokens"))
     body.AddMember("max_output_tokens", copy(*max_tokens, body), alloc);
@@ -198,18 +199,12 @@ std::string build_responses_body(const std::string& canonical_prompt, bool strea
     body.AddMember("text", text, alloc);
   }
 
-  if (const Value* tools = json::array_member(prompt, "tools")) {
-    Value out(rapidjson::kArrayType);
-    for (const auto& tool : tools->GetArray()) {
-      Value entry(rapidjson::kObjectType);
-      entry.AddMember("type", "function", alloc);
-      entry.AddMember("name", string_value(json::string_member(tool, "name"), body), alloc);
-      if (json::has_string(tool, "description"))
-        entry.AddMember("description", string_value(json::string_member(tool, "description"), body), alloc);
-      entry.AddMember("parameters", openai::tool_parameters(tool, body), alloc);
-      out.PushBack(entry, alloc);
-    }
-    body.AddMember("tools", out, alloc);
+  if (json::array_member(prompt, "tools")) {
+    dialect::ToolShape shape;
+    shape.missing_schema = dialect::ToolShape::Missing::ObjectSchema;
+    shape.description_always = false;
+    shape.wrap = dialect::ToolShape::Wrap::TypeFunction;
+    body.AddMember("tools", dialect::tools_array(prompt, shape, alloc), alloc);
   }
   if (const Value* choice = json::member(prompt, "tool_choice"))
     body.AddMember("tool_choice", responses_tool_choice(*choice, body), alloc);
@@ -222,7 +217,7 @@ std::string build_responses_body(const std::string& canonical_prompt, bool strea
   Value include(rapidjson::kArrayType);
   include.PushBack("reasoning.encrypted_content", alloc);
   body.AddMember("include", include, alloc);
-  openai::merge_non_standard(prompt, body);
+  dialect::merge_extra_params(prompt, body, alloc);
   return openai::serialize(body);
 }
 
@@ -333,7 +328,7 @@ void read_usage(const Value& response, ChatResult& result) {
 // The error of a failed response, or of an `error` event in either shape: nested
 // {"error":{...}} or the reference form with code/message at the top level.
 Error failure(const Value& holder, std::string_view raw, const char* fallback) {
-  if (const Value* error = json::member(holder, "error"); openai::truthy(error))
+  if (const Value* error = json::member(holder, "error"); dialect::truthy(error))
     return openai::provider_error(*error, raw);
   if (json::has_string(holder, "message")) return openai::provider_error(holder, raw);
   Error e;
@@ -357,17 +352,17 @@ class ResponsesStreamDecoder : public Decoder {
   void on_record(const Record& record) override {
     if (error_ || complete_) return;
     std::string parse_error;
-    const Value* root = parser_.parse(record.data, &parse_error);
+    const Value* root = parse_record(record, &parse_error);
     if (!root) {
       // A gateway may send a plain-text error event.
       if (record.type == "error")
-        error_ = Error{ErrorCode::Provider, std::string(json::trim(record.data)), 0, record.data};
+        fail(ErrorCode::Provider, std::string(json::trim(record.data)), record.data);
       else
-        error_ = Error{ErrorCode::Protocol, "malformed Responses stream event: " + parse_error, 0, record.data};
+        fail(ErrorCode::Protocol, "malformed Responses stream event: " + parse_error, record.data);
       return;
     }
     if (!root->IsObject()) {
-      error_ = Error{ErrorCode::Protocol, "Responses stream event is not a JSON object", 0, record.data};
+      fail(ErrorCode::Protocol, "Responses stream event is not a JSON object", record.data);
       return;
     }
     std::string_view type = json::string_member(*root, "type");
@@ -406,7 +401,7 @@ class ResponsesStreamDecoder : public Decoder {
 
   void finish() override {
     if (error_ || complete_) return;
-    error_ = Error{ErrorCode::Truncated, "the Responses stream ended before its terminal event", 0, ""};
+    fail(ErrorCode::Truncated, "the Responses stream ended before its terminal event");
   }
 
  private:
@@ -470,7 +465,7 @@ class ResponsesStreamDecoder : public Decoder {
     pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(index));
     p.call.id = p.item_id.empty() ? p.call_id : p.item_id;
     p.call.extra_json = call_id_extra(p.call_id);
-    if (openai::finish_tool_call(p.call, error_)) result_.tool_calls.push_back(std::move(p.call));
+    accept_tool_call(std::move(p.call), false);
   }
 
   void on_terminal(const Value& event) {
@@ -494,7 +489,6 @@ class ResponsesStreamDecoder : public Decoder {
     complete_ = true;
   }
 
-  openai::RecordParser parser_;
   std::vector<PendingCall> pending_;
   std::vector<ReasoningItem> reasoning_items_;
   std::string refusal_;
@@ -509,17 +503,18 @@ class ResponsesBodyDecoder : public Decoder {
  public:
   void on_record(const Record& record) override {
     if (error_ || complete_) return;
-    json::Document doc;
     std::string parse_error;
-    if (!json::parse(doc, record.data, &parse_error)) {
-      error_ = Error{ErrorCode::Protocol, "malformed Responses body: " + parse_error, 0, record.data};
+    const Value* root = parse_record(record, &parse_error);
+    if (!root) {
+      fail(ErrorCode::Protocol, "malformed Responses body: " + parse_error, record.data);
       return;
     }
+    const Value& doc = *root;
     if (!doc.IsObject()) {
-      error_ = Error{ErrorCode::Protocol, "Responses body is not a JSON object", 0, record.data};
+      fail(ErrorCode::Protocol, "Responses body is not a JSON object", record.data);
       return;
     }
-    if (openai::truthy(json::member(doc, "error")) || json::string_member(doc, "status") == "failed") {
+    if (dialect::truthy(json::member(doc, "error")) || json::string_member(doc, "status") == "failed") {
       error_ = failure(doc, record.data, "the response failed");
       return;
     }
@@ -549,8 +544,7 @@ class ResponsesBodyDecoder : public Decoder {
           call.name.assign(json::string_member(item, "name"));
           call.args_json.assign(json::string_member(item, "arguments"));
           call.extra_json = call_id_extra(call_id);
-          if (!openai::finish_tool_call(call, error_)) return;
-          result_.tool_calls.push_back(std::move(call));
+          if (!accept_tool_call(std::move(call), false)) return;
         }
       }
     }
@@ -566,7 +560,7 @@ class ResponsesBodyDecoder : public Decoder {
 
   void finish() override {
     if (error_ || complete_) return;
-    error_ = Error{ErrorCode::Truncated, "the Responses body was empty", 0, ""};
+    fail(ErrorCode::Truncated, "the Responses body was empty");
   }
 };
 
@@ -581,7 +575,7 @@ class OpenAiResponsesDialect : public Dialect {
     return std::make_unique<ResponsesBodyDecoder>();
   }
   std::string error_message(const std::string& body) const override {
-    return openai::error_message_from_body(body);
+    return dialect::error_body_message(body, openai::describe_error, true);
   }
 };
 

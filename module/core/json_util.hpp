@@ -26,6 +26,13 @@ using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 // recursing off the worker thread's stack.
 constexpr int kMaxDepth = 512;
 
+// The RapidJSON flags of every parse: full precision, UTF-8 validated.
+constexpr unsigned kParseFlags = rapidjson::kParseFullPrecisionFlag | rapidjson::kParseValidateEncodingFlag;
+
+// A raw NUL is never valid JSON, but RapidJSON reads it as the end of the document and
+// would accept whatever follows it. True (with *error set) when text has one.
+bool refuse_nul(std::string_view text, std::string* error);
+
 // Parses text iteratively (full precision, UTF-8 validated, the limits above). Returns
 // false and sets *error to a short message ("Missing a name for object member. at offset
 // 5", "JSON nested deeper than 512 levels at offset 512") on failure.
@@ -172,14 +179,6 @@ void parse_prompt(Document& prompt, const std::string& text);
 
 // text without leading and trailing blanks (space, tab, CR, LF).
 std::string_view trim(std::string_view text);
-
-// The fallback error message of an error body that is not the provider's error shape.
-inline std::string trimmed_body(std::string_view body) { return std::string(trim(body)); }
-
-// The message of an HTTP error body: describe() of its "error" member (also when the body
-// is an array whose first element holds it, as gateways and Vertex send), else the
-// trimmed body.
-std::string error_body_message(std::string_view body, std::string (*describe)(const Value&));
 
 // Writes s as a JSON string value.
 inline void write_string(Writer& w, std::string_view s) {
