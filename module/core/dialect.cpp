@@ -34,24 +34,33 @@ bool Decoder::accept_tool_call(ToolCall call, bool compact) {
   return true;
 }
 
-DialectKind parse_dialect(const std::string& name) {
-  if (name == "openai-chat") return DialectKind::OpenAiChat;
-  if (name == "openai-responses") return DialectKind::OpenAiResponses;
-  if (name == "anthropic") return DialectKind::Anthropic;
-  if (name == "gemini") return DialectKind::Gemini;
-  if (name == "ollama") return DialectKind::Ollama;
-  throw std::invalid_argument("unknown dialect: " + name);
+namespace {
+
+// The registry: one line per dialect.
+struct Registration {
+  std::string_view name;
+  const Dialect& (*dialect)();
+};
+constexpr Registration kDialects[] = {
+    {"openai-chat", openai_chat_dialect}, {"openai-responses", openai_responses_dialect},
+    {"anthropic", anthropic_dialect},     {"gemini", gemini_dialect},
+    {"ollama", ollama_dialect},
+};
+
+}  // namespace
+
+const Dialect& find_dialect(std::string_view name) {
+  for (const Registration& r : kDialects)
+    if (r.name == name) return r.dialect();
+  std::string known;
+  for (const Registration& r : kDialects) known.append(known.empty() ? "" : ", ").append(r.name);
+  throw std::invalid_argument("unknown dialect: " + std::string(name) + " (known: " + known + ")");
 }
 
-const Dialect& dialect_for(DialectKind kind) {
-  switch (kind) {
-    case DialectKind::OpenAiChat: return openai_chat_dialect();
-    case DialectKind::OpenAiResponses: return openai_responses_dialect();
-    case DialectKind::Anthropic: return anthropic_dialect();
-    case DialectKind::Gemini: return gemini_dialect();
-    case DialectKind::Ollama: return ollama_dialect();
-  }
-  throw std::invalid_argument("unknown dialect");
+std::vector<std::string_view> dialect_names() {
+  std::vector<std::string_view> names;
+  for (const Registration& r : kDialects) names.push_back(r.name);
+  return names;
 }
 
 }  // namespace llm_native

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dialect_common.hpp"
@@ -35,12 +36,6 @@ struct ChatResult {
   std::string finish_reason;         // as the provider names it ("" if none)
   std::string multi_turn_json;       // JSON object to store on the assistant turn, "" if none
 };
-
-enum class DialectKind { OpenAiChat, OpenAiResponses, Anthropic, Gemini, Ollama };
-
-// Parses "openai-chat", "openai-responses", "anthropic", "gemini", "ollama";
-// throws std::invalid_argument otherwise.
-DialectKind parse_dialect(const std::string& name);
 
 // Decodes one response. A stream decoder is fed each framed record in order; a body
 // decoder gets one record holding the whole JSON body.
@@ -105,7 +100,43 @@ class Dialect {
   virtual std::string error_message(const std::string& body) const = 0;
 };
 
-// The dialect singletons (stateless, safe to share across threads).
-const Dialect& dialect_for(DialectKind kind);
+// A dialect made of its parts, which is all most dialects are.
+struct DialectParts {
+  std::string (*build_body)(const std::string& canonical_prompt, bool streaming);
+  Format stream_format;
+  std::unique_ptr<Decoder> (*make_decoder)(bool streaming);
+  std::string (*error_message)(const std::string& body);
+};
+
+class PartsDialect final : public Dialect {
+ public:
+  explicit PartsDialect(DialectParts parts) : parts_(parts) {}
+  std::string build_body(const std::string& canonical_prompt, bool streaming) const override {
+    return parts_.build_body(canonical_prompt, streaming);
+  }
+  Format stream_format() const override { return parts_.stream_format; }
+  std::unique_ptr<Decoder> make_decoder(bool streaming) const override { return parts_.make_decoder(streaming); }
+  std::string error_message(const std::string& body) const override { return parts_.error_message(body); }
+
+ private:
+  DialectParts parts_;
+};
+
+// make_decoder for a dialect with one decoder class for streams and another for bodies
+// (the same class for both when they read the same records).
+template <class StreamDecoder, class BodyDecoder = StreamDecoder>
+std::unique_ptr<Decoder> make_decoder_of(bool streaming) {
+  if (streaming) return std::make_unique<StreamDecoder>();
+  return std::make_unique<BodyDecoder>();
+}
+
+// The registry of dialects: the dialect called name ("openai-chat", "openai-responses",
+// "anthropic", "gemini", "ollama"), a singleton that is stateless and safe to share
+// across threads. Throws std::invalid_argument naming the known ones otherwise.
+// Adding a dialect: its dialect_<name>.cpp and one line in the table in dialect.cpp.
+const Dialect& find_dialect(std::string_view name);
+
+// Every registered dialect's name, in registration order.
+std::vector<std::string_view> dialect_names();
 
 }  // namespace llm_native

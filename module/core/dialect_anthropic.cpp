@@ -533,26 +533,13 @@ class AnthropicBodyDecoder : public Decoder {
   }
 };
 
-class AnthropicDialect : public Dialect {
- public:
-  std::string build_body(const std::string& canonical_prompt, bool streaming) const override {
-    return build_anthropic_body(canonical_prompt, streaming);
-  }
-  Format stream_format() const override { return Format::Sse; }
-  std::unique_ptr<Decoder> make_decoder(bool streaming) const override {
-    if (streaming) return std::make_unique<AnthropicStreamDecoder>();
-    return std::make_unique<AnthropicBodyDecoder>();
-  }
-  std::string error_message(const std::string& body) const override {
-    return dialect::error_body_message(body, describe_error);
-  }
-};
-
 }  // namespace
 
 const Dialect& anthropic_dialect() {
-  static const AnthropicDialect dialect;
-  return dialect;
+  static const PartsDialect instance(DialectParts
+    {build_anthropic_body, Format::Sse, make_decoder_of<AnthropicStreamDecoder, AnthropicBodyDecoder>,
+     [](const std::string& body) { return dialect::error_body_message(body, describe_error); }});
+  return instance;
 }
 
 }  // namespace llm_native

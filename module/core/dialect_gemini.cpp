@@ -520,26 +520,16 @@ class GeminiDecoder : public Decoder {
   std::vector<PartialArg> pending_args_;
 };
 
-class GeminiDialect : public Dialect {
- public:
-  // The body is the same for generateContent and streamGenerateContent.
-  std::string build_body(const std::string& canonical_prompt, bool) const override {
-    return build_gemini_body(canonical_prompt);
-  }
-  // streamGenerateContent without alt=sse, as llm requests it. With alt=sse the caller
-  // frames as Sse; the decoder takes records from either.
-  Format stream_format() const override { return Format::JsonArray; }
-  std::unique_ptr<Decoder> make_decoder(bool) const override { return std::make_unique<GeminiDecoder>(); }
-  std::string error_message(const std::string& body) const override {
-    return dialect::error_body_message(body, describe_error);
-  }
-};
-
 }  // namespace
 
 const Dialect& gemini_dialect() {
-  static const GeminiDialect dialect;
-  return dialect;
+  static const PartsDialect instance(DialectParts
+    // The body is the same for generateContent and streamGenerateContent, which is
+    // asked for without alt=sse, as llm does (the decoder takes Sse records too).
+    {[](const std::string& prompt, bool) { return build_gemini_body(prompt); }, Format::JsonArray,
+     make_decoder_of<GeminiDecoder>,
+     [](const std::string& body) { return dialect::error_body_message(body, describe_error); }});
+  return instance;
 }
 
 }  // namespace llm_native

@@ -228,23 +228,13 @@ class OllamaDecoder : public Decoder {
   }
 };
 
-class OllamaDialect : public Dialect {
- public:
-  std::string build_body(const std::string& canonical_prompt, bool streaming) const override {
-    return build_ollama_body(canonical_prompt, streaming);
-  }
-  Format stream_format() const override { return Format::Ndjson; }
-  std::unique_ptr<Decoder> make_decoder(bool) const override { return std::make_unique<OllamaDecoder>(); }
-  std::string error_message(const std::string& body) const override {
-    return dialect::error_body_message(body, describe_error);
-  }
-};
-
 }  // namespace
 
 const Dialect& ollama_dialect() {
-  static const OllamaDialect dialect;
-  return dialect;
+  static const PartsDialect instance(DialectParts
+    {build_ollama_body, Format::Ndjson, make_decoder_of<OllamaDecoder>,
+     [](const std::string& body) { return dialect::error_body_message(body, describe_error); }});
+  return instance;
 }
 
 }  // namespace llm_native

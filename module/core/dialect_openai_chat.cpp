@@ -430,26 +430,13 @@ class ChatBodyDecoder : public Decoder {
   }
 };
 
-class OpenAiChatDialect : public Dialect {
- public:
-  std::string build_body(const std::string& canonical_prompt, bool streaming) const override {
-    return build_chat_body(canonical_prompt, streaming);
-  }
-  Format stream_format() const override { return Format::Sse; }
-  std::unique_ptr<Decoder> make_decoder(bool streaming) const override {
-    if (streaming) return std::make_unique<ChatStreamDecoder>();
-    return std::make_unique<ChatBodyDecoder>();
-  }
-  std::string error_message(const std::string& body) const override {
-    return dialect::error_body_message(body, openai::describe_error, true);
-  }
-};
-
 }  // namespace
 
 const Dialect& openai_chat_dialect() {
-  static const OpenAiChatDialect dialect;
-  return dialect;
+  static const PartsDialect instance(DialectParts
+    {build_chat_body, Format::Sse, make_decoder_of<ChatStreamDecoder, ChatBodyDecoder>,
+     [](const std::string& body) { return dialect::error_body_message(body, openai::describe_error, true); }});
+  return instance;
 }
 
 }  // namespace llm_native

@@ -564,26 +564,13 @@ class ResponsesBodyDecoder : public Decoder {
   }
 };
 
-class OpenAiResponsesDialect : public Dialect {
- public:
-  std::string build_body(const std::string& canonical_prompt, bool streaming) const override {
-    return build_responses_body(canonical_prompt, streaming);
-  }
-  Format stream_format() const override { return Format::Sse; }
-  std::unique_ptr<Decoder> make_decoder(bool streaming) const override {
-    if (streaming) return std::make_unique<ResponsesStreamDecoder>();
-    return std::make_unique<ResponsesBodyDecoder>();
-  }
-  std::string error_message(const std::string& body) const override {
-    return dialect::error_body_message(body, openai::describe_error, true);
-  }
-};
-
 }  // namespace
 
 const Dialect& openai_responses_dialect() {
-  static const OpenAiResponsesDialect dialect;
-  return dialect;
+  static const PartsDialect instance(DialectParts
+    {build_responses_body, Format::Sse, make_decoder_of<ResponsesStreamDecoder, ResponsesBodyDecoder>,
+     [](const std::string& body) { return dialect::error_body_message(body, openai::describe_error, true); }});
+  return instance;
 }
 
 }  // namespace llm_native

@@ -825,7 +825,7 @@ RequestId Engine::start(RequestSpec spec) {
   auto t = std::make_unique<Transfer>();
   t->id = next_id.fetch_add(1);
   if (spec.dialect) {
-    t->dialect = &dialect_for(*spec.dialect);
+    t->dialect = spec.dialect;
     t->decoder = t->dialect->make_decoder(spec.streaming);
   }
   t->spec = std::move(spec);
@@ -851,7 +851,7 @@ void Engine::preconnect(RequestSpec spec) {
   spec.method = "HEAD";
   spec.body.clear();
   spec.headers.clear();
-  spec.dialect.reset();
+  spec.dialect = nullptr;
   spec.idle_timeout_ms = 0;
   if (spec.total_timeout_ms <= 0) spec.total_timeout_ms = 30000;
   validate(spec);

@@ -43,7 +43,7 @@ struct RequestSpec {
   std::vector<std::string> headers;  // "Name: value"
   std::string body;
   Format format = Format::Json;      // how a 2xx body is framed (plain requests)
-  std::optional<DialectKind> dialect;  // set for chat requests: records go to its decoder
+  const Dialect* dialect = nullptr;  // set for chat requests: records go to its decoder
   bool streaming = false;            // chat requests: streamed or whole response
   long connect_timeout_ms = 10000;
   long idle_timeout_ms = 60000;      // no body bytes for this long -> Timeout; 0 = none

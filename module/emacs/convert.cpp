@@ -42,7 +42,7 @@ RequestSpec spec_from_plist(const Env& env, emacs_value plist) {
   if (v = plist_get(env, plist, Sym::k_format); env.truthy(v))
     spec.format = parse_format(env.to_string(env.call("symbol-name", {v})));
   if (v = plist_get(env, plist, Sym::k_dialect); env.truthy(v))
-    spec.dialect = parse_dialect(string_arg(env, v, ":dialect"));
+    spec.dialect = &find_dialect(string_arg(env, v, ":dialect"));
   spec.streaming = env.truthy(plist_get(env, plist, Sym::k_streaming));
   // A chat's body made here from its canonical prompt: no Lisp string of it on the way.
   if (env.truthy(prompt)) {
@@ -127,9 +127,9 @@ emacs_value event_to_lisp(const Env& env, const Event& e) {
   return env.list(items);
 }
 
-std::string build_body(DialectKind dialect, const std::string& prompt, bool streaming) {
+std::string build_body(const Dialect& dialect, const std::string& prompt, bool streaming) {
   try {
-    return dialect_for(dialect).build_body(prompt, streaming);
+    return dialect.build_body(prompt, streaming);
   } catch (const std::invalid_argument& e) {
     throw LispError("llm-native-unsupported", e.what());
   }

@@ -210,7 +210,7 @@ emacs_value mod_set_capture(emacs_env* raw, ptrdiff_t, emacs_value* args, void*)
 
 emacs_value mod_build_body(emacs_env* raw, ptrdiff_t, emacs_value* args, void*) noexcept {
   return boundary(raw, [&](Env& env) {
-    return env.string(build_body(parse_dialect(env.to_string(args[0])), env.to_string(args[1]),
+    return env.string(build_body(find_dialect(env.to_string(args[0])), env.to_string(args[1]),
                                  env.truthy(args[2])));
   });
 }

@@ -102,7 +102,7 @@ TEST_CASE("connection: a preconnect warms the host for the next request and says
   chat.method = "POST";
   chat.url = url;
   chat.body = R"({"model": "m", "stream": true})";
-  chat.dialect = DialectKind::OpenAiChat;
+  chat.dialect = &find_dialect("openai-chat");
   chat.streaming = true;
   RequestId id = engine.start(chat);
   std::vector<Event> events = until_done(engine, id);

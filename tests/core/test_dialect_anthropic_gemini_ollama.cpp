@@ -151,9 +151,9 @@ void check_fixture_folder(const std::string& folder, const Dialect& dialect, con
   CHECK(checked == expected_count);
 }
 
-const Dialect& anthropic() { return dialect_for(parse_dialect("anthropic")); }
-const Dialect& gemini() { return dialect_for(parse_dialect("gemini")); }
-const Dialect& ollama() { return dialect_for(parse_dialect("ollama")); }
+const Dialect& anthropic() { return find_dialect("anthropic"); }
+const Dialect& gemini() { return find_dialect("gemini"); }
+const Dialect& ollama() { return find_dialect("ollama"); }
 
 Outcome decode_records(const Dialect& dialect, bool streaming, const std::vector<std::string>& datas) {
   auto decoder = dialect.make_decoder(streaming);

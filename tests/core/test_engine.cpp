@@ -161,7 +161,7 @@ TEST_CASE("engine: streamed chats decode to the exact text, concurrently") {
       spec.method = "POST";
       spec.url = base + "/chat";
       spec.body = "{}";
-      spec.dialect = parse_dialect(dialect);
+      spec.dialect = &find_dialect(dialect);
       spec.streaming = true;
       ids.push_back(engine.start(spec));
     }
@@ -201,7 +201,7 @@ TEST_CASE("engine: HTTP errors carry the provider's message and body") {
   RequestSpec spec;
   spec.method = "POST";
   spec.url = base + "/v1/chat/completions";
-  spec.dialect = DialectKind::OpenAiChat;
+  spec.dialect = &find_dialect("openai-chat");
   spec.streaming = true;
   std::vector<Event> events = run(engine, engine.start(spec));
   REQUIRE(events.size() == 1);
@@ -218,7 +218,7 @@ TEST_CASE("engine: a stream cut before its end signal is truncated") {
   RequestSpec spec;
   spec.method = "POST";
   spec.url = base + "/v1/messages";
-  spec.dialect = DialectKind::Anthropic;
+  spec.dialect = &find_dialect("anthropic");
   spec.streaming = true;
   std::vector<Event> events = run(engine, engine.start(spec));
   CHECK(events.back().kind == EventKind::Error);
@@ -231,7 +231,7 @@ TEST_CASE("engine: cancel stops the request; close cancels the rest and stops th
   RequestSpec spec;
   spec.method = "POST";
   spec.url = base + "/api/chat";
-  spec.dialect = DialectKind::Ollama;
+  spec.dialect = &find_dialect("ollama");
   spec.streaming = true;
   RequestId cancelled = engine.start(spec);
   RequestId left = engine.start(spec);

@@ -154,10 +154,9 @@ TEST_CASE("framers refuse what Emacs cannot read, as protocol errors") {
 TEST_CASE("every chat decoder fails a deeply nested record instead of crashing") {
   Record deep;
   deep.data = nested(1000000);
-  for (DialectKind kind : {DialectKind::OpenAiChat, DialectKind::OpenAiResponses, DialectKind::Anthropic,
-                           DialectKind::Gemini, DialectKind::Ollama}) {
+  for (std::string_view name : dialect_names()) {
     for (bool streaming : {true, false}) {
-      auto decoder = dialect_for(kind).make_decoder(streaming);
+      auto decoder = find_dialect(name).make_decoder(streaming);
       decoder->on_record(deep);
       decoder->finish();
       REQUIRE(decoder->error());
@@ -244,7 +243,7 @@ TEST_CASE("engine: a response past its size budget is too large, gzip bombs incl
   spec.url = HostileServer::get().url("/gzip-bomb?mb=64");
   spec.method = "POST";
   spec.body = "{}";
-  spec.dialect = DialectKind::OpenAiChat;
+  spec.dialect = &find_dialect("openai-chat");
   spec.streaming = true;
   spec.max_response = 4u << 20;
   std::vector<Event> events = run(engine, engine.start(spec));
