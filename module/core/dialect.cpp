@@ -12,6 +12,7 @@ const Dialect& gemini_dialect();
 const Dialect& ollama_dialect();
 
 const json::Value* Decoder::parse_record(const Record& record, std::string* error) {
+  if (record.parsed) return record.parsed;
   return parser_.parse(record.data, error);
 }
 

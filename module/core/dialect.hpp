@@ -62,10 +62,13 @@ class Decoder {
   const std::optional<Error>& error() const { return error_; }
   // True once a sign of completion was seen.
   bool complete() const { return complete_; }
+  // The parser this decoder reads records with; a framer may parse into it for it.
+  json::RecordParser& parser() { return parser_; }
 
  protected:
-  // The record's JSON root, parsed with this decoder's pooled parser; valid until the
-  // next call. nullptr on malformed JSON (*error says why).
+  // The record's JSON root: the framer's parse when it made one (Record::parsed), else
+  // parsed here with the pooled parser; valid until the next record. nullptr on
+  // malformed JSON (*error says why).
   const json::Value* parse_record(const Record& record, std::string* error);
   // Ends the response with an error (the first one stands; later records are ignored).
   void fail(ErrorCode code, std::string message, std::string body = {});
@@ -81,7 +84,7 @@ class Decoder {
   bool complete_ = false;
 
  private:
-  dialect::RecordParser parser_;
+  json::RecordParser parser_;
 };
 
 class Dialect {

@@ -4,21 +4,6 @@
 
 namespace llm_native::dialect {
 
-RecordParser::RecordParser() : pool_(pool_buffer_, kPoolBufferSize), doc_(&pool_, 1024, &pool_) {}
-
-const json::Value* RecordParser::parse(std::string_view text, std::string* error) {
-  // The pool serves both the values and the parse stack; nothing from the previous
-  // record is referenced any more, so resetting it reuses the same memory.
-  pool_.Clear();
-  if (json::refuse_nul(text, error)) return nullptr;
-  scratch_.assign(text.data(), text.size());
-  // Iterative and within the limits Emacs can read (json_util.hpp).
-  rapidjson::InsituStringStream stream(&scratch_[0]);
-  if (!json::parse_limited<json::kParseFlags | rapidjson::kParseInsituFlag>(doc_, stream, text, error))
-    return nullptr;
-  return &doc_;
-}
-
 bool truthy(const json::Value* v) {
   if (!v || v->IsNull()) return false;
   if (v->IsBool()) return v->GetBool();

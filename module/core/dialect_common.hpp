@@ -11,28 +11,6 @@
 
 namespace llm_native::dialect {
 
-// Parses one record at a time without a fresh heap allocation per record: the text is
-// copied into a reused buffer and parsed in place, values live in a pool that is reset
-// before each parse. The parsed root stays valid until the next parse() call. The limits
-// are json::parse's (json_util.hpp), UTF-8 validated, with the same messages.
-class RecordParser {
- public:
-  RecordParser();
-  RecordParser(const RecordParser&) = delete;
-  RecordParser& operator=(const RecordParser&) = delete;
-
-  // Returns the root value, or nullptr on malformed JSON (then *error says why).
-  const json::Value* parse(std::string_view text, std::string* error);
-
- private:
-  using Pool = rapidjson::MemoryPoolAllocator<>;
-  using Doc = rapidjson::GenericDocument<rapidjson::UTF8<>, Pool, Pool>;
-  static constexpr std::size_t kPoolBufferSize = 16 * 1024;
-  alignas(8) char pool_buffer_[kPoolBufferSize];
-  Pool pool_;
-  std::string scratch_;
-  Doc doc_;
-};
 
 // True when v is present and "truthy" the way openai-python checks the "error" key of a
 // stream event: not null, not false, not an empty string/object/array, not 0.

@@ -169,6 +169,8 @@ struct Transfer final : RecordSink {
   }
 
   void on_error(Error&& error) override { fail(std::move(error)); }
+  // A decoder parses every JSON record: the framer's check parses it once for both.
+  json::RecordParser* json_parser() override { return decoder ? &decoder->parser() : nullptr; }
 
   void decide() {
     decided = true;

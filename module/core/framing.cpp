@@ -65,6 +65,16 @@ Error too_large(const char* what, std::size_t max_record) {
 
 constexpr std::size_t kExcerpt = 80;  // bytes of a record quoted in an error message
 
+// Checks that text is one JSON text within the limits: with the sink's parser when it
+// has one (record.parsed then holds the result), else without building anything.
+bool check_json(std::string_view text, Record& record, RecordSink& sink, std::string* error) {
+  if (json::RecordParser* parser = sink.json_parser()) {
+    record.parsed = parser->parse(text, error);
+    return record.parsed != nullptr;
+  }
+  return json::validate(text, error);
+}
+
 inline bool is_json_whitespace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
@@ -334,13 +344,13 @@ class NdjsonFramer final : public Framer {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);  // CR LF line end
     if (is_blank(line)) return;
     std::string parse_error;
-    if (!json::validate(line, &parse_error)) {
+    Record record;
+    if (!check_json(line, record, sink, &parse_error)) {
       sink.on_error(make_error(ErrorCode::Protocol, "NDJSON line " + std::to_string(line_number_) +
                                                         " is not valid JSON (" + parse_error +
                                                         "): " + excerpt(line, kExcerpt)));
       return;
     }
-    Record record;
     record.data.assign(line.data(), line.size());
     sink.on_record(std::move(record));
   }
@@ -594,14 +604,14 @@ class JsonArrayFramer final : public Framer {
       return;
     }
     std::string parse_error;
-    if (!json::validate(element_, &parse_error)) {
+    Record record;
+    if (!check_json(element_, record, sink, &parse_error)) {
       sink.on_error(make_error(ErrorCode::Protocol, "JSON array element " + std::to_string(element_count_) +
                                                         " is not valid JSON (" + parse_error +
                                                         "): " + excerpt(element_, kExcerpt)));
       element_.clear();
       return;
     }
-    Record record;
     record.data = std::move(element_);
     element_ = std::string();
     sink.on_record(std::move(record));
@@ -639,12 +649,12 @@ class JsonFramer final : public Framer {
     finished_ = true;
     if (too_large_) return;  // already reported
     std::string parse_error;
-    if (!json::validate(body_, &parse_error)) {
+    Record record;
+    if (!check_json(body_, record, sink, &parse_error)) {
       std::string message = body_.empty() ? std::string("empty body where JSON was expected")
                                           : "the body is not valid JSON (" + parse_error + ")";
       sink.on_error(make_error(ErrorCode::Protocol, std::move(message), utf8::sanitized(body_)));
     } else {
-      Record record;
       record.data = std::move(body_);
       parsed_ = true;
       sink.on_record(std::move(record));

@@ -52,6 +52,21 @@ bool validate(std::string_view text, std::string* error) {
   return false;
 }
 
+RecordParser::RecordParser() : pool_(pool_buffer_, kPoolBufferSize), doc_(&pool_, 1024, &pool_) {}
+
+const Value* RecordParser::parse(std::string_view text, std::string* error) {
+  // The pool serves both the values and the parse stack; nothing from the previous
+  // record is referenced any more, so resetting it reuses the same memory.
+  pool_.Clear();
+  if (refuse_nul(text, error)) return nullptr;
+  scratch_.assign(text.data(), text.size());
+  // Iterative and within the limits Emacs can read (json_util.hpp).
+  rapidjson::InsituStringStream stream(&scratch_[0]);
+  if (!parse_limited<kParseFlags | rapidjson::kParseInsituFlag>(doc_, stream, text, error))
+    return nullptr;
+  return &doc_;
+}
+
 const Value* member(const Value& obj, const char* key) {
   if (!obj.IsObject()) return nullptr;
   auto it = obj.FindMember(key);

@@ -57,22 +57,22 @@ class LimitChecker {
   bool Uint(unsigned u) { return inner_.Uint(u); }
   bool Int64(int64_t i) { return inner_.Int64(i); }
   bool Uint64(uint64_t u) {
-    if (u > static_cast<uint64_t>(INT64_MAX)) return violate("integer outside the 64-bit range Emacs reads");
+    if (u > static_cast<uint64_t>(INT64_MAX)) return violate("integer outside the 64-bit range Emacs reads", number_end());
     return inner_.Uint64(u);
   }
   bool Double(double d) {
     // RapidJSON hands an integer literal too large for 64 bits over as a double; Emacs
     // 28 refuses it ("too big integer"). A float literal has '.', 'e' or 'E'.
-    if (integer_literal()) return violate("integer outside the 64-bit range Emacs reads");
+    if (integer_literal()) return violate("integer outside the 64-bit range Emacs reads", number_end());
     return inner_.Double(d);
   }
   bool RawNumber(const Ch* s, rapidjson::SizeType n, bool copy) { return inner_.RawNumber(s, n, copy); }
   bool String(const Ch* s, rapidjson::SizeType n, bool copy) {
-    if (n && std::memchr(s, 0, n)) return violate("\\u0000 in a string");
+    if (n && std::memchr(s, 0, n)) return violate("\\u0000 in a string", string_end());
     return inner_.String(s, n, copy);
   }
   bool Key(const Ch* s, rapidjson::SizeType n, bool copy) {
-    if (n && std::memchr(s, 0, n)) return violate("\\u0000 in an object key");
+    if (n && std::memchr(s, 0, n)) return violate("\\u0000 in an object key", string_end());
     return inner_.Key(s, n, copy);
   }
   bool StartObject() { return enter() && inner_.StartObject(); }
@@ -95,10 +95,29 @@ class LimitChecker {
     if (++depth_ > kMaxDepth) return violate("JSON nested deeper than 512 levels");
     return true;
   }
-  bool violate(const char* what) {
+  bool violate(const char* what) { return violate(what, stream_.Tell()); }
+  bool violate(const char* what, std::size_t offset) {
     violation_ = what;
-    offset_ = stream_.Tell();
+    offset_ = offset;
     return false;
+  }
+  // Where the string just read ends: an in-situ stream still stands at its opening quote,
+  // a copying one after its closing quote (never followed by another quote).
+  std::size_t string_end() {
+    std::size_t at = stream_.Tell();
+    if (at >= source_.size() || source_[at] != '"') return at;
+    for (++at; at < source_.size() && source_[at] != '"'; ++at)
+      if (source_[at] == '\\') ++at;
+    return at + 1;
+  }
+  // Where the number just read ends, whichever side of it the stream stands (see below):
+  // the same offset for every kind of stream.
+  std::size_t number_end() {
+    std::size_t at = stream_.Tell();
+    auto number_byte = [](char c) { return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E'; };
+    if (at < source_.size() && ((source_[at] >= '0' && source_[at] <= '9') || source_[at] == '-'))
+      while (at < source_.size() && number_byte(source_[at])) ++at;
+    return at;
   }
   // The stream stands after the number, or (for string streams, which RapidJSON copies
   // while it reads a number) still at its start: a number is never followed by a digit
@@ -151,6 +170,29 @@ bool parse_limited(Doc& doc, Stream& stream, std::string_view source, std::strin
   }
   return false;
 }
+
+// The pooled parser of every record: parses one at a time without a fresh heap allocation per record: the text is
+// copied into a reused buffer and parsed in place, values live in a pool that is reset
+// before each parse. The parsed root stays valid until the next parse() call. The limits
+// are json::parse's (json_util.hpp), UTF-8 validated, with the same messages.
+class RecordParser {
+ public:
+  RecordParser();
+  RecordParser(const RecordParser&) = delete;
+  RecordParser& operator=(const RecordParser&) = delete;
+
+  // Returns the root value, or nullptr on malformed JSON (then *error says why).
+  const json::Value* parse(std::string_view text, std::string* error);
+
+ private:
+  using Pool = rapidjson::MemoryPoolAllocator<>;
+  using Doc = rapidjson::GenericDocument<rapidjson::UTF8<>, Pool, Pool>;
+  static constexpr std::size_t kPoolBufferSize = 16 * 1024;
+  alignas(8) char pool_buffer_[kPoolBufferSize];
+  Pool pool_;
+  std::string scratch_;
+  Doc doc_;
+};
 
 // Member lookups that tolerate a missing key, a null, or a value of another type.
 const Value* member(const Value& obj, const char* key);            // any non-null value

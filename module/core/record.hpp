@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include <rapidjson/fwd.h>
+
 namespace llm_native {
 
 // How a response body is cut into records.
@@ -27,6 +29,9 @@ struct Record {
   std::string type;
   std::string data;
   std::string id;
+  // For a JSON format whose sink asked for it (RecordSink::json_parser): data, parsed.
+  // Owned by the sink's parser and valid only during on_record; nullptr otherwise.
+  const rapidjson::Value* parsed = nullptr;
 };
 
 // Error categories. The names are what Lisp sees as the error symbol suffix.

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "framing.hpp"
+#include "json_util.hpp"
 #include "test_util.hpp"
 #include "utf8.hpp"
 
@@ -258,6 +259,52 @@ void check_folder(const std::string& folder) {
 std::string sse_data_event(const std::string& data) { return "data: " + data + "\n\n"; }
 
 }  // namespace
+
+// A sink with a parser gets each JSON record parsed once, by the framer's check, with the
+// same records and the same errors (the JSON limits included) as a sink without one.
+class ParsingSink : public RecordSink {
+ public:
+  explicit ParsingSink(Outcome& out) : out_(out) {}
+  void on_record(Record&& record) override {
+    // The parse is the record's own text, read again here to compare.
+    REQUIRE(record.parsed != nullptr);
+    CHECK(json::to_string(*record.parsed) == json::to_string(*reparse(record.data)));
+    record.parsed = nullptr;  // valid only during this call
+    out_.records.push_back(std::move(record));
+  }
+  void on_error(Error&& error) override { out_.errors.push_back(std::move(error)); }
+  json::RecordParser* json_parser() override { return &parser_; }
+
+ private:
+  const json::Value* reparse(const std::string& text) {
+    static json::Document doc;
+    REQUIRE(json::parse(doc, text));
+    return &doc;
+  }
+  Outcome& out_;
+  json::RecordParser parser_;
+};
+
+TEST_CASE("framing: a sink's parser parses each JSON record once, within the same limits") {
+  std::string deep = std::string(600, '[') + std::string(600, ']');
+  const std::string bodies[] = {
+      "{\"a\":1}\n[2,3]\n\"s\"\n{\"big\":99999999999999999999}\n{\"nul\":\"\\u0000\"}\n{\"k\\u0000\":1}\n" + deep + "\n{}\n",
+      "[{\"a\":1},{\"b\":[1,2]}, 18446744073709551615, {\"c\":\"\\u0000\"}, " + deep + ", {\"d\":\"\xC3\xA9\"}]",
+      "{\"whole\":[1,{\"x\":null}]}",
+      "{\"bad\":",
+  };
+  for (const std::string& body : bodies) {
+    for (Format format : {Format::Ndjson, Format::JsonArray, Format::Json}) {
+      Outcome plain = feed_whole(format, body);
+      Outcome parsed;
+      ParsingSink sink(parsed);
+      auto framer = make_framer(format);
+      framer->feed(body.data(), body.size(), sink);
+      framer->finish(sink);
+      CHECK_MESSAGE(difference(plain, parsed).empty(), difference(plain, parsed));
+    }
+  }
+}
 
 // The one excerpt every error message quotes from (engine and framers).
 TEST_CASE("excerpt: never cuts a character, one line, marks the cut") {

@@ -16,7 +16,6 @@
 #include "event_queue.hpp"
 #include "framing.hpp"
 #include "json_util.hpp"
-#include "dialect_common.hpp"
 
 using namespace llm_native;
 
@@ -43,7 +42,7 @@ bool parses(const std::string& text, std::string* why = nullptr) {
   json::Document doc;
   bool a = json::parse(doc, text, why);
   bool b = json::validate(text);
-  dialect::RecordParser p;
+  json::RecordParser p;
   std::string ignored;
   bool c = p.parse(text, &ignored) != nullptr;
   CHECK(a == b);  // the three parse paths agree
