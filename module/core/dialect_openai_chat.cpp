@@ -234,13 +234,9 @@ std::string build_chat_body(const std::string& canonical_prompt, bool streaming)
     body.AddMember("response_format", response_format, alloc);
   }
 
-  if (json::array_member(prompt, "tools")) {
-    dialect::ToolShape shape;
-    shape.missing_schema = dialect::ToolShape::Missing::ObjectSchema;
-    shape.description_always = false;
-    shape.wrap = dialect::ToolShape::Wrap::FunctionObject;
-    body.AddMember("tools", dialect::tools_array(prompt, shape, alloc), alloc);
-  }
+  if (json::array_member(prompt, "tools"))
+    body.AddMember("tools", dialect::tools_array(prompt, openai::tool_shape(dialect::ToolShape::Wrap::FunctionObject), alloc),
+                   alloc);
   if (const Value* choice = json::member(prompt, "tool_choice"))
     body.AddMember("tool_choice", chat_tool_choice(*choice, body), alloc);
 

@@ -199,13 +199,9 @@ std::string build_responses_body(const std::string& canonical_prompt, bool strea
     body.AddMember("text", text, alloc);
   }
 
-  if (json::array_member(prompt, "tools")) {
-    dialect::ToolShape shape;
-    shape.missing_schema = dialect::ToolShape::Missing::ObjectSchema;
-    shape.description_always = false;
-    shape.wrap = dialect::ToolShape::Wrap::TypeFunction;
-    body.AddMember("tools", dialect::tools_array(prompt, shape, alloc), alloc);
-  }
+  if (json::array_member(prompt, "tools"))
+    body.AddMember("tools", dialect::tools_array(prompt, openai::tool_shape(dialect::ToolShape::Wrap::TypeFunction), alloc),
+                   alloc);
   if (const Value* choice = json::member(prompt, "tool_choice"))
     body.AddMember("tool_choice", responses_tool_choice(*choice, body), alloc);
 

@@ -84,4 +84,12 @@ json::Value strict_schema(const json::Value& schema, json::Document& body) {
 
 std::string serialize(const json::Document& body) { return json::to_string(body); }
 
+dialect::ToolShape tool_shape(dialect::ToolShape::Wrap wrap) {
+  dialect::ToolShape shape;
+  shape.missing_schema = dialect::ToolShape::Missing::ObjectSchema;
+  shape.description_always = false;
+  shape.wrap = wrap;
+  return shape;
+}
+
 }  // namespace llm_native::openai

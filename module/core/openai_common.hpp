@@ -43,4 +43,8 @@ json::Value strict_schema(const json::Value& schema, json::Document& body);
 
 std::string serialize(const json::Document& body);
 
+// How both APIs spell a tool: the description only when given, an empty object schema
+// when the tool has no parameters; wrap says where the name goes.
+dialect::ToolShape tool_shape(dialect::ToolShape::Wrap wrap);
+
 }  // namespace llm_native::openai
