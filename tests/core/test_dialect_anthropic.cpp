@@ -53,6 +53,21 @@ TEST_CASE("anthropic redacted thinking and invalid tool input") {
   CHECK(bad.error->code == ErrorCode::Protocol);
   CHECK(bad.error->message.find("get_weather") != std::string::npos);
 
+  // Streamed arguments are handed on as compact JSON; an empty input is {}.
+  Outcome spaced = decode_records(
+      anthropic(), true,
+      {R"({"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"t1","name":"get_weather","input":{}}})",
+       R"({"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"{\"city\": "}})",
+       R"({"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"\"Paris\" }"}})",
+       R"({"type":"content_block_stop","index":0})",
+       R"({"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"t2","name":"now","input":{}}})",
+       R"({"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":""}})",
+       R"({"type":"content_block_stop","index":1})", R"({"type":"message_stop"})"});
+  REQUIRE_FALSE(spaced.error);
+  REQUIRE(spaced.result.tool_calls.size() == 2);
+  CHECK(spaced.result.tool_calls[0].args_json == R"({"city":"Paris"})");
+  CHECK(spaced.result.tool_calls[1].args_json == "{}");
+
   Outcome far = decode_records(
       anthropic(), true,
       {R"({"type":"content_block_start","index":99999999999,"content_block":{"type":"text","text":""}})"});
@@ -98,6 +113,8 @@ TEST_CASE("anthropic error_message") {
   CHECK(message.find("overloaded_error") != std::string::npos);
   CHECK(message.find("Overloaded") != std::string::npos);
   CHECK(anthropic().error_message("  <html>Bad gateway</html>\n") == "<html>Bad gateway</html>");
+  // Only an "error" member is Anthropic's error shape; another body is quoted as it is.
+  CHECK(anthropic().error_message(R"({"message":"not the error shape"})") == R"({"message":"not the error shape"})");
 }
 
 TEST_CASE("anthropic request bodies") {
@@ -165,6 +182,10 @@ TEST_CASE("anthropic request bodies") {
          "tools":[{"name":"get_weather","description":"Weather","parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}]})", false,
      R"({"model":"claude-sonnet-4-6","stream":false,"max_tokens":64000,"messages":[],"tool_choice":{"type":"any"},
          "tools":[{"name":"get_weather","description":"Weather","input_schema":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}]})"},
+    {"a tool without parameters or description",
+     R"({"model":"claude-3-5-haiku","interactions":[],"tools":[{"name":"now"}]})", false,
+     R"({"model":"claude-3-5-haiku","stream":false,"max_tokens":8192,"messages":[],
+         "tools":[{"name":"now","description":"","input_schema":{}}]})"},
     {"tool choice by name",
      R"({"model":"claude-3-5-haiku","interactions":[],"tool_choice":{"name":"get_weather"}})", false,
      R"({"model":"claude-3-5-haiku","stream":false,"max_tokens":8192,"messages":[],"tool_choice":{"type":"tool","name":"get_weather"}})"},
