@@ -19,22 +19,22 @@
 namespace llm_native {
 
 struct ToolCall {
-  std::string id;         // provider call id ("" when the provider has none)
+  std::string id;  // provider call id ("" when the provider has none)
   std::string name;
-  std::string args_json;  // the arguments as one JSON object text ("{}" when empty)
-  std::string extra_json; // provider state for this call as a JSON object ("" if none),
-                          // e.g. {"thought_signature":"..."} for Gemini
+  std::string args_json;   // the arguments as one JSON object text ("{}" when empty)
+  std::string extra_json;  // provider state for this call as a JSON object ("" if none),
+                           // e.g. {"thought_signature":"..."} for Gemini
 };
 
 // Everything a chat response yields, accumulated over the stream.
 struct ChatResult {
-  std::string text;        // assistant text so far
-  std::string reasoning;   // reasoning / thinking text so far
+  std::string text;                  // assistant text so far
+  std::string reasoning;             // reasoning / thinking text so far
   std::vector<ToolCall> tool_calls;  // complete calls only (fragments stay in the decoder)
   int64_t input_tokens = -1;         // -1: not reported
   int64_t output_tokens = -1;
-  std::string finish_reason;         // as the provider names it ("" if none)
-  std::string multi_turn_json;       // JSON object to store on the assistant turn, "" if none
+  std::string finish_reason;    // as the provider names it ("" if none)
+  std::string multi_turn_json;  // JSON object to store on the assistant turn, "" if none
 };
 
 // Decodes one response. A stream decoder is fed each framed record in order; a body

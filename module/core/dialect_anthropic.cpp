@@ -21,9 +21,9 @@
 namespace llm_native {
 namespace {
 
+using json::Alloc;
 using json::Document;
 using json::Value;
-using json::Alloc;
 
 using json::put;
 using json::string_value;
@@ -31,8 +31,7 @@ using json::string_value;
 // Default max_tokens by model-name substring, as llm-claude does.
 int64_t default_max_tokens(std::string_view model) {
   if (model.find("opus-4-0") != std::string_view::npos) return 32000;
-  if (model.find('4') != std::string_view::npos || model.find("3-7") != std::string_view::npos)
-    return 64000;
+  if (model.find('4') != std::string_view::npos || model.find("3-7") != std::string_view::npos) return 64000;
   if (model.find("opus") != std::string_view::npos) return 4096;
   return 8192;
 }
@@ -100,8 +99,7 @@ void append_thinking_blocks(const Value& multi_turn, Value& blocks, Alloc& a) {
       if (type == "redacted_thinking") {
         push_redacted_block(json::string_member(block, "data"), blocks, a);
       } else if (type == "thinking" && json::has_string(block, "signature")) {
-        push_thinking_block(json::string_member(block, "thinking"), json::string_member(block, "signature"),
-                            blocks, a);
+        push_thinking_block(json::string_member(block, "thinking"), json::string_member(block, "signature"), blocks, a);
       }
     }
     return;
@@ -109,8 +107,7 @@ void append_thinking_blocks(const Value& multi_turn, Value& blocks, Alloc& a) {
   std::string_view redacted = json::string_member(multi_turn, "claude-redacted-thinking");
   if (!redacted.empty()) push_redacted_block(redacted, blocks, a);
   std::string_view signature = json::string_member(multi_turn, "claude-reasoning-signature");
-  if (!signature.empty())
-    push_thinking_block(json::string_member(multi_turn, "claude-thinking"), signature, blocks, a);
+  if (!signature.empty()) push_thinking_block(json::string_member(multi_turn, "claude-thinking"), signature, blocks, a);
 }
 
 Value build_messages(const Value& interactions, std::string& system, Alloc& a) {
@@ -207,8 +204,7 @@ std::string build_anthropic_body(const std::string& canonical, bool streaming) {
 
   const Value* tool_choice = json::member(prompt, "tool_choice");
   if (tool_choice) body.AddMember("tool_choice", build_tool_choice(*tool_choice, a), a);
-  bool forced_tool = tool_choice && tool_choice->IsString() &&
-                     std::string_view(tool_choice->GetString()) == "any";
+  bool forced_tool = tool_choice && tool_choice->IsString() && std::string_view(tool_choice->GetString()) == "any";
 
   // A schema becomes output_format; the bare "json" format has no Anthropic equivalent.
   if (const Value* schema = json::object_member(prompt, "response_format")) {
@@ -229,8 +225,7 @@ std::string build_anthropic_body(const std::string& canonical, bool streaming) {
     thinking.AddMember("type", rapidjson::StringRef(reasoning == "none" ? "disabled" : "adaptive"), a);
     body.AddMember("thinking", thinking, a);
   } else if (!thinking_mode.empty() && thinking_mode != "adaptive") {
-    throw std::invalid_argument("anthropic: unknown anthropic_thinking option '" +
-                                std::string(thinking_mode) + "'");
+    throw std::invalid_argument("anthropic: unknown anthropic_thinking option '" + std::string(thinking_mode) + "'");
   } else if (budget > 0 && reasoning != "none" && !forced_tool) {
     // Forced tool use and extended thinking are mutually exclusive at Anthropic.
     Value thinking(rapidjson::kObjectType);
@@ -240,7 +235,8 @@ std::string build_anthropic_body(const std::string& canonical, bool streaming) {
   }
   if (!reasoning.empty() && reasoning != "none") {
     Value config(rapidjson::kObjectType);
-    config.AddMember("effort", rapidjson::StringRef(dialect::reasoning_effort(reasoning, dialect::Effort::Anthropic)), a);
+    config.AddMember("effort", rapidjson::StringRef(dialect::reasoning_effort(reasoning, dialect::Effort::Anthropic)),
+                     a);
     body.AddMember("output_config", config, a);
   }
 
@@ -322,8 +318,8 @@ std::string multi_turn_json(const std::vector<ThinkingBlock>& all) {
 
 // stop_reason "refusal": Claude declined to answer.
 Error refusal_error(std::string_view stop_reason) {
-  return Error{ErrorCode::Provider,
-               "Anthropic refused to answer (stop_reason " + std::string(stop_reason) + ")", 0, ""};
+  return Error{ErrorCode::Provider, "Anthropic refused to answer (stop_reason " + std::string(stop_reason) + ")", 0,
+               ""};
 }
 
 // Streaming: named SSE events whose JSON "type" equals the event name.
@@ -335,8 +331,8 @@ class AnthropicStreamDecoder : public Decoder {
     const Value* root = parse_record(record, &parse_error);
     if (!root || !root->IsObject()) {
       fail(ErrorCode::Protocol,
-           "Anthropic sent an invalid " + record.type + " event: " +
-               (root ? std::string("not a JSON object") : parse_error),
+           "Anthropic sent an invalid " + record.type +
+               " event: " + (root ? std::string("not a JSON object") : parse_error),
            record.data);
       return;
     }
@@ -372,8 +368,7 @@ class AnthropicStreamDecoder : public Decoder {
       stopped_ = true;
     } else if (type == "error") {
       const Value* error = json::object_member(doc, "error");
-      fail(ErrorCode::Provider, error ? describe_error(*error) : "Anthropic error: " + record.data,
-           record.data);
+      fail(ErrorCode::Provider, error ? describe_error(*error) : "Anthropic error: " + record.data, record.data);
     }
     // ping and event types added later are ignored, as Anthropic asks.
   }
@@ -392,7 +387,7 @@ class AnthropicStreamDecoder : public Decoder {
     std::string type;
     std::string id;
     std::string name;
-    std::string input_json;  // input_json_delta fragments, joined
+    std::string input_json;      // input_json_delta fragments, joined
     size_t thinking = SIZE_MAX;  // its entry in thinking_, for a thinking block
   };
 
@@ -536,9 +531,9 @@ class AnthropicBodyDecoder : public Decoder {
 }  // namespace
 
 const Dialect& anthropic_dialect() {
-  static const PartsDialect instance(DialectParts
-    {build_anthropic_body, Format::Sse, make_decoder_of<AnthropicStreamDecoder, AnthropicBodyDecoder>,
-     [](const std::string& body) { return dialect::error_body_message(body, describe_error); }});
+  static const PartsDialect instance(
+      DialectParts{build_anthropic_body, Format::Sse, make_decoder_of<AnthropicStreamDecoder, AnthropicBodyDecoder>,
+                   [](const std::string& body) { return dialect::error_body_message(body, describe_error); }});
   return instance;
 }
 

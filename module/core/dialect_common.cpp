@@ -14,8 +14,7 @@ bool truthy(const json::Value* v) {
   return true;
 }
 
-std::string error_body_message(std::string_view body, std::string (*describe)(const json::Value&),
-                               bool bare_message) {
+std::string error_body_message(std::string_view body, std::string (*describe)(const json::Value&), bool bare_message) {
   json::Document doc;
   if (json::parse(doc, body)) {
     const json::Value* root = &doc;
@@ -31,8 +30,10 @@ std::string content_text(const json::Value& content) {
   std::string text;
   if (content.IsArray()) {
     for (const auto& part : content.GetArray()) {
-      if (part.IsString()) text.append(part.GetString(), part.GetStringLength());
-      else if (part.IsObject()) text.append(json::string_member(part, "text"));
+      if (part.IsString())
+        text.append(part.GetString(), part.GetStringLength());
+      else if (part.IsObject())
+        text.append(json::string_member(part, "text"));
     }
   }
   return text;
@@ -128,8 +129,10 @@ bool normalize_tool_arguments(std::string& args, bool compact, std::string* erro
     if (error) *error = "arguments are not a JSON object";
     return false;
   }
-  if (compact) args = json::to_string(doc);
-  else if (trimmed.size() != args.size()) args.assign(trimmed.data(), trimmed.size());
+  if (compact)
+    args = json::to_string(doc);
+  else if (trimmed.size() != args.size())
+    args.assign(trimmed.data(), trimmed.size());
   return true;
 }
 

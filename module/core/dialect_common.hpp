@@ -11,7 +11,6 @@
 
 namespace llm_native::dialect {
 
-
 // True when v is present and "truthy" the way openai-python checks the "error" key of a
 // stream event: not null, not false, not an empty string/object/array, not 0.
 bool truthy(const json::Value* v);
@@ -33,9 +32,9 @@ void append_system_line(std::string& system, std::string_view text);
 // How a dialect spells one entry of its tools array.
 struct ToolShape {
   enum class Missing { Empty, ObjectSchema, Omit };
-  const char* schema_key = "parameters";       // "input_schema" for Anthropic
-  Missing missing_schema = Missing::Empty;     // no parameters: {}, an empty object schema, or none
-  bool description_always = true;              // false: only when the tool has a string one
+  const char* schema_key = "parameters";    // "input_schema" for Anthropic
+  Missing missing_schema = Missing::Empty;  // no parameters: {}, an empty object schema, or none
+  bool description_always = true;           // false: only when the tool has a string one
   enum class Wrap { None, TypeFunction, FunctionObject } wrap = Wrap::None;
   // TypeFunction: {"type":"function", name, ...}; FunctionObject: {"type":"function",
   // "function":{name, ...}}.

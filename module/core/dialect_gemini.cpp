@@ -19,9 +19,9 @@
 namespace llm_native {
 namespace {
 
+using json::Alloc;
 using json::Document;
 using json::Value;
-using json::Alloc;
 using rapidjson::SizeType;
 
 // What Google documents for a function call whose signature was lost.
@@ -105,8 +105,8 @@ Value build_contents(const Value& interactions, std::string& system, Alloc& a) {
           Value part(rapidjson::kObjectType);
           part.AddMember("functionCall", call, a);
           std::string_view signature = json::string_member(use, "thought_signature");
-          part.AddMember("thoughtSignature",
-                         string_value(signature.empty() ? kMissingThoughtSignature : signature, a), a);
+          part.AddMember("thoughtSignature", string_value(signature.empty() ? kMissingThoughtSignature : signature, a),
+                         a);
           parts.PushBack(part, a);
         }
       }
@@ -125,9 +125,8 @@ Value build_contents(const Value& interactions, std::string& system, Alloc& a) {
 // Gemini's response_schema takes an OpenAPI subset; other keys are dropped, recursively
 // through properties and items, as llm does for Vertex.
 Value filter_schema(const Value& schema, Alloc& a) {
-  static const char* const kAllowed[] = {"type",     "format",   "description",      "nullable",
-                                         "enum",     "maxItems", "minItems",         "required",
-                                         "propertyOrdering"};
+  static const char* const kAllowed[] = {"type",     "format",   "description", "nullable",        "enum",
+                                         "maxItems", "minItems", "required",    "propertyOrdering"};
   Value out(rapidjson::kObjectType);
   if (!schema.IsObject()) return out;
   for (const char* key : kAllowed) {
@@ -135,12 +134,10 @@ Value filter_schema(const Value& schema, Alloc& a) {
   }
   if (const Value* props = json::object_member(schema, "properties")) {
     Value filtered(rapidjson::kObjectType);
-    for (const auto& m : props->GetObject())
-      filtered.AddMember(Value(m.name, a), filter_schema(m.value, a), a);
+    for (const auto& m : props->GetObject()) filtered.AddMember(Value(m.name, a), filter_schema(m.value, a), a);
     out.AddMember("properties", filtered, a);
   }
-  if (const Value* items = json::object_member(schema, "items"))
-    out.AddMember("items", filter_schema(*items, a), a);
+  if (const Value* items = json::object_member(schema, "items")) out.AddMember("items", filter_schema(*items, a), a);
   return out;
 }
 
@@ -239,9 +236,8 @@ std::string describe_error(const Value& error) {
 
 // Finish reasons that mean the answer was withheld, not completed.
 bool is_blocking_finish(std::string_view reason) {
-  return reason == "SAFETY" || reason == "RECITATION" || reason == "BLOCKLIST" ||
-         reason == "PROHIBITED_CONTENT" || reason == "SPII" || reason == "IMAGE_SAFETY" ||
-         reason == "IMAGE_PROHIBITED_CONTENT" || reason == "LANGUAGE" ||
+  return reason == "SAFETY" || reason == "RECITATION" || reason == "BLOCKLIST" || reason == "PROHIBITED_CONTENT" ||
+         reason == "SPII" || reason == "IMAGE_SAFETY" || reason == "IMAGE_PROHIBITED_CONTENT" || reason == "LANGUAGE" ||
          reason == "MALFORMED_FUNCTION_CALL" || reason == "UNEXPECTED_TOOL_CALL";
 }
 
@@ -296,8 +292,7 @@ bool place_value(Value& root, const std::vector<PathStep>& steps, Value&& value,
     const PathStep& step = steps[i];
     bool last = i + 1 == steps.size();
     bool next_is_index = !last && steps[i + 1].index >= 0;
-    Value child = last ? std::move(value)
-                       : Value(next_is_index ? rapidjson::kArrayType : rapidjson::kObjectType);
+    Value child = last ? std::move(value) : Value(next_is_index ? rapidjson::kArrayType : rapidjson::kObjectType);
     if (step.index >= 0) {
       if (!node->IsArray()) return false;
       while (node->Size() <= static_cast<SizeType>(step.index)) node->PushBack(Value(), a);
@@ -346,8 +341,7 @@ class GeminiDecoder : public Decoder {
   void finish() override {
     if (error_) return;
     close_pending_call();
-    if (!complete_ && !error_)
-      fail(ErrorCode::Truncated, "Gemini stream ended without a finishReason");
+    if (!complete_ && !error_) fail(ErrorCode::Truncated, "Gemini stream ended without a finishReason");
   }
 
  private:
@@ -490,8 +484,7 @@ class GeminiDecoder : public Decoder {
       }
       if (!parse_json_path(arg.path, steps) || !place_value(args, steps, std::move(value), a)) {
         fail(ErrorCode::Protocol,
-             "Gemini streamed an argument of tool " + pending_name_ + " at an unusable jsonPath '" +
-                 arg.path + "'",
+             "Gemini streamed an argument of tool " + pending_name_ + " at an unusable jsonPath '" + arg.path + "'",
              "");
         return;
       }
@@ -523,12 +516,13 @@ class GeminiDecoder : public Decoder {
 }  // namespace
 
 const Dialect& gemini_dialect() {
-  static const PartsDialect instance(DialectParts
-    // The body is the same for generateContent and streamGenerateContent, which is
-    // asked for without alt=sse, as llm does (the decoder takes Sse records too).
-    {[](const std::string& prompt, bool) { return build_gemini_body(prompt); }, Format::JsonArray,
-     make_decoder_of<GeminiDecoder>,
-     [](const std::string& body) { return dialect::error_body_message(body, describe_error); }});
+  static const PartsDialect instance(
+      DialectParts
+      // The body is the same for generateContent and streamGenerateContent, which is
+      // asked for without alt=sse, as llm does (the decoder takes Sse records too).
+      {[](const std::string& prompt, bool) { return build_gemini_body(prompt); }, Format::JsonArray,
+       make_decoder_of<GeminiDecoder>,
+       [](const std::string& body) { return dialect::error_body_message(body, describe_error); }});
   return instance;
 }
 

@@ -18,9 +18,9 @@
 namespace llm_native {
 namespace {
 
+using json::Alloc;
 using json::Document;
 using json::Value;
-using json::Alloc;
 
 using json::put;
 using json::string_value;
@@ -83,9 +83,11 @@ Value build_messages(const Value& prompt, Alloc& a) {
       }
       continue;
     }
-    const char* wire_role = role == "user" ? "user" : role == "assistant" ? "assistant" : role == "system" ? "system" : nullptr;
-    if (!wire_role)
-      throw std::invalid_argument("ollama: unknown interaction role '" + std::string(role) + "'");
+    const char* wire_role = role == "user"        ? "user"
+                            : role == "assistant" ? "assistant"
+                            : role == "system"    ? "system"
+                                                  : nullptr;
+    if (!wire_role) throw std::invalid_argument("ollama: unknown interaction role '" + std::string(role) + "'");
     Value m(rapidjson::kObjectType);
     m.AddMember("role", rapidjson::StringRef(wire_role), a);
     const Value* uses = json::array_member(turn, "tool_uses");
@@ -143,8 +145,7 @@ std::string build_ollama_body(const std::string& canonical, bool streaming) {
 
   if (const Value* options = json::object_member(prompt, "options")) {
     if (const Value* think = json::member(*options, "think")) body.AddMember("think", Value(*think, a), a);
-    if (const Value* keep = json::member(*options, "keep_alive"))
-      body.AddMember("keep_alive", Value(*keep, a), a);
+    if (const Value* keep = json::member(*options, "keep_alive")) body.AddMember("keep_alive", Value(*keep, a), a);
   }
 
   Value model_options(rapidjson::kObjectType);
@@ -171,8 +172,8 @@ class OllamaDecoder : public Decoder {
     std::string parse_error;
     const Value* root = parse_record(record, &parse_error);
     if (!root || !root->IsObject()) {
-      fail(ErrorCode::Protocol, "Ollama sent an invalid line: " + (root ? std::string("not a JSON object") : parse_error),
-           record.data);
+      fail(ErrorCode::Protocol,
+           "Ollama sent an invalid line: " + (root ? std::string("not a JSON object") : parse_error), record.data);
       return;
     }
     const Value& doc = *root;
@@ -231,9 +232,9 @@ class OllamaDecoder : public Decoder {
 }  // namespace
 
 const Dialect& ollama_dialect() {
-  static const PartsDialect instance(DialectParts
-    {build_ollama_body, Format::Ndjson, make_decoder_of<OllamaDecoder>,
-     [](const std::string& body) { return dialect::error_body_message(body, describe_error); }});
+  static const PartsDialect instance(
+      DialectParts{build_ollama_body, Format::Ndjson, make_decoder_of<OllamaDecoder>,
+                   [](const std::string& body) { return dialect::error_body_message(body, describe_error); }});
   return instance;
 }
 

@@ -44,10 +44,11 @@ Value chat_content_part(const Value& part, json::Document& body) {
     return out;
   }
   const char* audio_format = nullptr;
-  if (mime == "audio/wav" || mime == "audio/x-wav") audio_format = "wav";
-  else if (mime == "audio/mpeg") audio_format = "mp3";
-  if (!audio_format)
-    throw std::invalid_argument("media type not supported by OpenAI chat: " + std::string(mime));
+  if (mime == "audio/wav" || mime == "audio/x-wav")
+    audio_format = "wav";
+  else if (mime == "audio/mpeg")
+    audio_format = "mp3";
+  if (!audio_format) throw std::invalid_argument("media type not supported by OpenAI chat: " + std::string(mime));
   Value audio(rapidjson::kObjectType);
   audio.AddMember("data", string_value(data, body), alloc);
   audio.AddMember("format", rapidjson::StringRef(audio_format), alloc);
@@ -60,8 +61,7 @@ Value chat_content(const Value& content, json::Document& body) {
   if (content.IsString()) return copy(content, body);
   if (!content.IsArray()) throw std::invalid_argument("interaction content must be a string or an array");
   Value parts(rapidjson::kArrayType);
-  for (const auto& part : content.GetArray())
-    parts.PushBack(chat_content_part(part, body), body.GetAllocator());
+  for (const auto& part : content.GetArray()) parts.PushBack(chat_content_part(part, body), body.GetAllocator());
   return parts;
 }
 
@@ -89,8 +89,10 @@ void add_tool_result_messages(const Value& results, Value& messages, json::Docum
   for (const auto& result : results.GetArray()) {
     const Value* value = json::member(result, "result");
     std::string text = "Result of tool call is ";
-    if (value && value->IsString()) text.append(value->GetString(), value->GetStringLength());
-    else if (value) text += json::to_string(*value);
+    if (value && value->IsString())
+      text.append(value->GetString(), value->GetStringLength());
+    else if (value)
+      text += json::to_string(*value);
     Value msg(rapidjson::kObjectType);
     msg.AddMember("role", "tool", alloc);
     if (json::has_string(result, "name"))
@@ -128,8 +130,10 @@ Value chat_messages(const Value& prompt, json::Document& body) {
     const Value* content = json::member(turn, "content");
     const Value* tool_uses = json::array_member(turn, "tool_uses");
     bool has_tool_uses = tool_uses && tool_uses->Size() > 0;
-    if (content) msg.AddMember("content", chat_content(*content, body), alloc);
-    else if (!has_tool_uses) msg.AddMember("content", "", alloc);
+    if (content)
+      msg.AddMember("content", chat_content(*content, body), alloc);
+    else if (!has_tool_uses)
+      msg.AddMember("content", "", alloc);
     if (has_tool_uses) msg.AddMember("tool_calls", chat_tool_calls(*tool_uses, body), alloc);
     messages.PushBack(msg, alloc);
   }
@@ -207,7 +211,8 @@ std::string build_chat_body(const std::string& canonical_prompt, bool streaming)
     } else {
       Value reasoning(rapidjson::kObjectType);
       reasoning.AddMember("summary", "auto", alloc);
-      reasoning.AddMember("effort", rapidjson::StringRef(dialect::reasoning_effort(level, dialect::Effort::OpenAi)), alloc);
+      reasoning.AddMember("effort", rapidjson::StringRef(dialect::reasoning_effort(level, dialect::Effort::OpenAi)),
+                          alloc);
       body.AddMember("reasoning", reasoning, alloc);
     }
   }
@@ -235,7 +240,8 @@ std::string build_chat_body(const std::string& canonical_prompt, bool streaming)
   }
 
   if (json::array_member(prompt, "tools"))
-    body.AddMember("tools", dialect::tools_array(prompt, openai::tool_shape(dialect::ToolShape::Wrap::FunctionObject), alloc),
+    body.AddMember("tools",
+                   dialect::tools_array(prompt, openai::tool_shape(dialect::ToolShape::Wrap::FunctionObject), alloc),
                    alloc);
   if (const Value* choice = json::member(prompt, "tool_choice"))
     body.AddMember("tool_choice", chat_tool_choice(*choice, body), alloc);
@@ -342,8 +348,10 @@ class ChatStreamDecoder : public Decoder {
     if (!function) return;
     if (call.name.empty()) call.name.assign(json::string_member(*function, "name"));
     if (const Value* args = json::member(*function, "arguments")) {
-      if (args->IsString()) call.args_json.append(args->GetString(), args->GetStringLength());
-      else if (args->IsObject()) call.args_json = json::to_string(*args);  // whole object at once
+      if (args->IsString())
+        call.args_json.append(args->GetString(), args->GetStringLength());
+      else if (args->IsObject())
+        call.args_json = json::to_string(*args);  // whole object at once
     }
   }
 
@@ -356,8 +364,8 @@ class ChatStreamDecoder : public Decoder {
   }
 
   std::vector<PendingToolCall> pending_;
-  std::string refusal_;   // delta.refusal fragments, joined
-  bool done_ = false;     // [DONE] seen: later records are ignored
+  std::string refusal_;  // delta.refusal fragments, joined
+  bool done_ = false;    // [DONE] seen: later records are ignored
   bool finished_ = false;
 };
 
@@ -384,8 +392,7 @@ class ChatBodyDecoder : public Decoder {
     if (const Value* choices = json::array_member(doc, "choices"); choices && choices->Size() > 0) {
       const Value& choice = (*choices)[0];
       if (const Value* message = json::object_member(choice, "message")) {
-        if (const Value* content = json::member(*message, "content"))
-          result_.text = dialect::content_text(*content);
+        if (const Value* content = json::member(*message, "content")) result_.text = dialect::content_text(*content);
         std::string_view reasoning = json::string_member(*message, "reasoning_content");
         if (reasoning.empty()) reasoning = json::string_member(*message, "reasoning");
         result_.reasoning.assign(reasoning);
@@ -401,8 +408,10 @@ class ChatBodyDecoder : public Decoder {
             if (const Value* function = json::object_member(c, "function")) {
               call.name.assign(json::string_member(*function, "name"));
               if (const Value* args = json::member(*function, "arguments")) {
-                if (args->IsString()) call.args_json.assign(args->GetString(), args->GetStringLength());
-                else call.args_json = json::to_string(*args);
+                if (args->IsString())
+                  call.args_json.assign(args->GetString(), args->GetStringLength());
+                else
+                  call.args_json = json::to_string(*args);
               }
             }
             if (!accept_tool_call(std::move(call), false)) return;
@@ -429,9 +438,9 @@ class ChatBodyDecoder : public Decoder {
 }  // namespace
 
 const Dialect& openai_chat_dialect() {
-  static const PartsDialect instance(DialectParts
-    {build_chat_body, Format::Sse, make_decoder_of<ChatStreamDecoder, ChatBodyDecoder>,
-     [](const std::string& body) { return dialect::error_body_message(body, openai::describe_error, true); }});
+  static const PartsDialect instance(DialectParts{
+      build_chat_body, Format::Sse, make_decoder_of<ChatStreamDecoder, ChatBodyDecoder>,
+      [](const std::string& body) { return dialect::error_body_message(body, openai::describe_error, true); }});
   return instance;
 }
 

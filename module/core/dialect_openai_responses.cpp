@@ -78,8 +78,7 @@ void add_reasoning_items(const Value& turn, Value& input, json::Document& body) 
   if (!multi_turn) return;
   if (const Value* items = json::array_member(*multi_turn, "openai-reasoning-items")) {
     for (const auto& item : items->GetArray())
-      push_reasoning_item(json::string_member(item, "id"), json::string_member(item, "encrypted_content"),
-                          input, body);
+      push_reasoning_item(json::string_member(item, "id"), json::string_member(item, "encrypted_content"), input, body);
     return;
   }
   push_reasoning_item(json::string_member(*multi_turn, "openai-reasoning-id"),
@@ -99,8 +98,10 @@ Value responses_input(const Value& prompt, json::Document& body) {
       for (const auto& result : results->GetArray()) {
         const Value* value = json::member(result, "result");
         std::string output;
-        if (value && value->IsString()) output.assign(value->GetString(), value->GetStringLength());
-        else if (value) output = json::to_string(*value);
+        if (value && value->IsString())
+          output.assign(value->GetString(), value->GetStringLength());
+        else if (value)
+          output = json::to_string(*value);
         Value item(rapidjson::kObjectType);
         item.AddMember("type", "function_call_output", alloc);
         item.AddMember("call_id", string_value(json::string_member(result, "call_id"), body), alloc);
@@ -119,8 +120,10 @@ Value responses_input(const Value& prompt, json::Document& body) {
     if (content || !has_tool_uses) {
       Value msg(rapidjson::kObjectType);
       msg.AddMember("role", string_value(role, body), alloc);
-      if (content) msg.AddMember("content", responses_content(*content, assistant, body), alloc);
-      else msg.AddMember("content", "", alloc);
+      if (content)
+        msg.AddMember("content", responses_content(*content, assistant, body), alloc);
+      else
+        msg.AddMember("content", "", alloc);
       input.PushBack(msg, alloc);
     }
     if (has_tool_uses) {
@@ -170,10 +173,10 @@ std::string build_responses_body(const std::string& canonical_prompt, bool strea
   if (json::has_string(prompt, "reasoning")) {
     Value reasoning(rapidjson::kObjectType);
     reasoning.AddMember("summary", "auto", alloc);
-    reasoning.AddMember(
-        "effort",
-        rapidjson::StringRef(dialect::reasoning_effort(json::string_member(prompt, "reasoning"), dialect::Effort::OpenAi)),
-        alloc);
+    reasoning.AddMember("effort",
+                        rapidjson::StringRef(dialect::reasoning_effort(json::string_member(prompt, "reasoning"),
+                                                                       dialect::Effort::OpenAi)),
+                        alloc);
     body.AddMember("reasoning", reasoning, alloc);
   }
   if (const Value* temperature = json::member(prompt, "temperature"))
@@ -200,7 +203,8 @@ std::string build_responses_body(const std::string& canonical_prompt, bool strea
   }
 
   if (json::array_member(prompt, "tools"))
-    body.AddMember("tools", dialect::tools_array(prompt, openai::tool_shape(dialect::ToolShape::Wrap::TypeFunction), alloc),
+    body.AddMember("tools",
+                   dialect::tools_array(prompt, openai::tool_shape(dialect::ToolShape::Wrap::TypeFunction), alloc),
                    alloc);
   if (const Value* choice = json::member(prompt, "tool_choice"))
     body.AddMember("tool_choice", responses_tool_choice(*choice, body), alloc);
@@ -226,8 +230,8 @@ struct ReasoningItem {
 };
 
 void add_reasoning(const Value& item, std::vector<ReasoningItem>& items) {
-  items.push_back({std::string(json::string_member(item, "id")),
-                   std::string(json::string_member(item, "encrypted_content"))});
+  items.push_back(
+      {std::string(json::string_member(item, "id")), std::string(json::string_member(item, "encrypted_content"))});
 }
 
 // {"openai-reasoning-id": id, "openai-encrypted-reasoning": enc}, the keys llm stores, for
@@ -270,8 +274,7 @@ std::string reasoning_multi_turn(const std::vector<ReasoningItem>& items) {
 
 // A refusal content part's text ({"type":"refusal","refusal":"..."}), or "".
 std::string_view refusal_of(const Value& part) {
-  return json::string_member(part, "type") == "refusal" ? json::string_member(part, "refusal")
-                                                        : std::string_view();
+  return json::string_member(part, "type") == "refusal" ? json::string_member(part, "refusal") : std::string_view();
 }
 
 // An incomplete response whose reason is content_filter was withheld, not answered.
@@ -563,9 +566,9 @@ class ResponsesBodyDecoder : public Decoder {
 }  // namespace
 
 const Dialect& openai_responses_dialect() {
-  static const PartsDialect instance(DialectParts
-    {build_responses_body, Format::Sse, make_decoder_of<ResponsesStreamDecoder, ResponsesBodyDecoder>,
-     [](const std::string& body) { return dialect::error_body_message(body, openai::describe_error, true); }});
+  static const PartsDialect instance(DialectParts{
+      build_responses_body, Format::Sse, make_decoder_of<ResponsesStreamDecoder, ResponsesBodyDecoder>,
+      [](const std::string& body) { return dialect::error_body_message(body, openai::describe_error, true); }});
   return instance;
 }
 

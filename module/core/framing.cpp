@@ -75,9 +75,7 @@ bool check_json(std::string_view text, Record& record, RecordSink& sink, std::st
   return json::validate(text, error);
 }
 
-inline bool is_json_whitespace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
+inline bool is_json_whitespace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 bool is_blank(std::string_view text) {
   for (char c : text)
@@ -131,11 +129,11 @@ class SseFramer final : public Framer {
     const bool partial_line = !line_.empty() || discarding_line_;
     const bool pending_event = !data_.empty() || drop_event_;
     if (partial_line || pending_event) {
-      sink.on_error(make_error(
-          ErrorCode::Truncated,
-          partial_line ? "event stream ended inside a line; the partial line and its event were discarded"
-                       : "event stream ended without the blank line that dispatches the last event; "
-                         "that event was discarded"));
+      sink.on_error(make_error(ErrorCode::Truncated,
+                               partial_line
+                                   ? "event stream ended inside a line; the partial line and its event were discarded"
+                                   : "event stream ended without the blank line that dispatches the last event; "
+                                     "that event was discarded"));
     }
     line_.clear();
     discarding_line_ = false;
@@ -270,7 +268,7 @@ class SseFramer final : public Framer {
   std::string data_;
   std::string event_type_;
   std::string last_id_;
-  bool drop_event_ = false;       // the current event went over the limit
+  bool drop_event_ = false;  // the current event went over the limit
 };
 
 // ---------------------------------------------------------------------------------------
@@ -388,14 +386,11 @@ class JsonArrayFramer final : public Framer {
       case State::BeforeElement:
       case State::InElement:
       case State::AfterElement:
-        sink.on_error(make_error(ErrorCode::Truncated, std::string("unterminated array (state ") +
-                                                           state_name(state_) + " at EOF)"));
+        sink.on_error(make_error(ErrorCode::Truncated,
+                                 std::string("unterminated array (state ") + state_name(state_) + " at EOF)"));
         break;
-      case State::AfterArray:
-        closed_ = true;
-        break;
-      case State::Failed:
-        break;
+      case State::AfterArray: closed_ = true; break;
+      case State::Failed: break;
     }
     state_ = State::Failed;
     element_.clear();
@@ -449,9 +444,8 @@ class JsonArrayFramer final : public Framer {
           } else if (c == ']') {
             ++i;
             if (after_comma_) {
-              sink.on_error(make_error(ErrorCode::Protocol,
-                                       "unexpected ']' after ',' in the JSON array (element " +
-                                           std::to_string(element_count_ + 1) + " missing)"));
+              sink.on_error(make_error(ErrorCode::Protocol, "unexpected ']' after ',' in the JSON array (element " +
+                                                                std::to_string(element_count_ + 1) + " missing)"));
             }
             state_ = State::AfterArray;
           } else if (c == ',') {
@@ -463,9 +457,7 @@ class JsonArrayFramer final : public Framer {
           }
           break;
         }
-        case State::InElement:
-          i = scan_element(p, n, i, sink);
-          break;
+        case State::InElement: i = scan_element(p, n, i, sink); break;
         case State::AfterElement: {
           const char c = p[i];
           if (is_json_whitespace(c)) {
@@ -482,8 +474,8 @@ class JsonArrayFramer final : public Framer {
             char shown[8];
             std::snprintf(shown, sizeof shown, (c >= 0x20 && c < 0x7f) ? "'%c'" : "0x%02X",
                           static_cast<unsigned char>(c));
-            fail(sink, std::string("expected ',' or ']' after JSON array element ") +
-                           std::to_string(element_count_) + ", found " + shown);
+            fail(sink, std::string("expected ',' or ']' after JSON array element ") + std::to_string(element_count_) +
+                           ", found " + shown);
             return;
           }
           break;
@@ -503,8 +495,7 @@ class JsonArrayFramer final : public Framer {
           body_.append(p + i, take);
           return;
         }
-        case State::Failed:
-          return;
+        case State::Failed: return;
       }
     }
   }
@@ -582,8 +573,7 @@ class JsonArrayFramer final : public Framer {
     const std::size_t piece = (complete ? end : n) - start;
     if (!skipping_element_) {
       if (element_.size() + piece > max_record_) {
-        sink.on_error(too_large(("JSON array element " + std::to_string(element_count_ + 1)).c_str(),
-                                max_record_));
+        sink.on_error(too_large(("JSON array element " + std::to_string(element_count_ + 1)).c_str(), max_record_));
         skipping_element_ = true;
         element_.clear();
         element_.shrink_to_fit();
@@ -621,8 +611,8 @@ class JsonArrayFramer final : public Framer {
   BomFilter bom_;
   State state_ = State::BeforeArray;
   Kind kind_ = Kind::Scalar;
-  std::string element_;   // bytes of the element being scanned
-  std::string body_;      // leading whitespace, then the whole body if it is not an array
+  std::string element_;  // bytes of the element being scanned
+  std::string body_;     // leading whitespace, then the whole body if it is not an array
   std::size_t element_count_ = 0;
   long depth_ = 0;
   bool in_string_ = false;

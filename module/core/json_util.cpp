@@ -41,8 +41,7 @@ bool validate(std::string_view text, std::string* error) {
   Ignore ignore;
   LimitChecker<Ignore, rapidjson::MemoryStream> checker(ignore, stream, text);
   rapidjson::Reader reader;
-  rapidjson::ParseResult result =
-      reader.Parse<kParseFlags | rapidjson::kParseIterativeFlag>(stream, checker);
+  rapidjson::ParseResult result = reader.Parse<kParseFlags | rapidjson::kParseIterativeFlag>(stream, checker);
   if (!result.IsError()) return true;
   if (error) {
     const char* violation = checker.violation();
@@ -62,8 +61,7 @@ const Value* RecordParser::parse(std::string_view text, std::string* error) {
   scratch_.assign(text.data(), text.size());
   // Iterative and within the limits Emacs can read (json_util.hpp).
   rapidjson::InsituStringStream stream(&scratch_[0]);
-  if (!parse_limited<kParseFlags | rapidjson::kParseInsituFlag>(doc_, stream, text, error))
-    return nullptr;
+  if (!parse_limited<kParseFlags | rapidjson::kParseInsituFlag>(doc_, stream, text, error)) return nullptr;
   return &doc_;
 }
 
@@ -119,8 +117,7 @@ void put(Value& obj, std::string_view key, Value&& v, Alloc& a) {
 
 void parse_prompt(Document& prompt, const std::string& text) {
   std::string error;
-  if (!parse(prompt, text, &error))
-    throw std::invalid_argument("canonical prompt is not valid JSON: " + error);
+  if (!parse(prompt, text, &error)) throw std::invalid_argument("canonical prompt is not valid JSON: " + error);
   if (!prompt.IsObject()) throw std::invalid_argument("canonical prompt is not a JSON object");
 }
 

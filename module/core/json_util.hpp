@@ -57,7 +57,8 @@ class LimitChecker {
   bool Uint(unsigned u) { return inner_.Uint(u); }
   bool Int64(int64_t i) { return inner_.Int64(i); }
   bool Uint64(uint64_t u) {
-    if (u > static_cast<uint64_t>(INT64_MAX)) return violate("integer outside the 64-bit range Emacs reads", number_end());
+    if (u > static_cast<uint64_t>(INT64_MAX))
+      return violate("integer outside the 64-bit range Emacs reads", number_end());
     return inner_.Uint64(u);
   }
   bool Double(double d) {
@@ -114,7 +115,9 @@ class LimitChecker {
   // the same offset for every kind of stream.
   std::size_t number_end() {
     std::size_t at = stream_.Tell();
-    auto number_byte = [](char c) { return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E'; };
+    auto number_byte = [](char c) {
+      return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
+    };
     if (at < source_.size() && ((source_[at] >= '0' && source_[at] <= '9') || source_[at] == '-'))
       while (at < source_.size() && number_byte(source_[at])) ++at;
     return at;
@@ -125,7 +128,9 @@ class LimitChecker {
   bool integer_literal() {
     std::size_t at = stream_.Tell();
     if (at > source_.size()) return false;
-    auto number_byte = [](char c) { return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E'; };
+    auto number_byte = [](char c) {
+      return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
+    };
     auto fraction = [](char c) { return c == '.' || c == 'e' || c == 'E'; };
     if (at < source_.size() && ((source_[at] >= '0' && source_[at] <= '9') || source_[at] == '-')) {
       for (std::size_t i = at; i < source_.size() && number_byte(source_[i]); ++i)
@@ -195,10 +200,10 @@ class RecordParser {
 };
 
 // Member lookups that tolerate a missing key, a null, or a value of another type.
-const Value* member(const Value& obj, const char* key);            // any non-null value
-const Value* object_member(const Value& obj, const char* key);     // objects only
-const Value* array_member(const Value& obj, const char* key);      // arrays only
-std::string_view string_member(const Value& obj, const char* key); // "" unless a string
+const Value* member(const Value& obj, const char* key);             // any non-null value
+const Value* object_member(const Value& obj, const char* key);      // objects only
+const Value* array_member(const Value& obj, const char* key);       // arrays only
+std::string_view string_member(const Value& obj, const char* key);  // "" unless a string
 bool has_string(const Value& obj, const char* key);
 int64_t int_member(const Value& obj, const char* key, int64_t fallback = -1);
 bool bool_member(const Value& obj, const char* key, bool fallback = false);
@@ -226,8 +231,6 @@ std::string_view trim(std::string_view text);
 inline void write_string(Writer& w, std::string_view s) {
   w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
-inline void write_key(Writer& w, std::string_view s) {
-  w.Key(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
+inline void write_key(Writer& w, std::string_view s) { w.Key(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
 
 }  // namespace llm_native::json

@@ -2,7 +2,6 @@
 
 #include <stdexcept>
 
-
 namespace llm_native::openai {
 
 namespace {
@@ -56,9 +55,7 @@ Error content_filter_error() {
   return e;
 }
 
-json::Value copy(const json::Value& v, json::Document& body) {
-  return json::Value(v, body.GetAllocator());
-}
+json::Value copy(const json::Value& v, json::Document& body) { return json::Value(v, body.GetAllocator()); }
 
 json::Value string_value(std::string_view s, json::Document& body) {
   return json::string_value(s, body.GetAllocator());

@@ -12,8 +12,7 @@ Format parse_format(const std::string& name) {
   if (name == "json-array") return Format::JsonArray;
   if (name == "json") return Format::Json;
   if (name == "raw") return Format::Raw;
-  throw std::invalid_argument("unknown stream format: " + name +
-                              " (expected sse, ndjson, json-array, json or raw)");
+  throw std::invalid_argument("unknown stream format: " + name + " (expected sse, ndjson, json-array, json or raw)");
 }
 
 const char* error_code_name(ErrorCode c) {

@@ -50,9 +50,9 @@ const char* error_code_name(ErrorCode c);  // "connection", "timeout", "http", .
 
 struct Error {
   ErrorCode code = ErrorCode::Internal;
-  std::string message;  // names the cause, human readable
-  long http_status = 0; // 0 when not an HTTP error
-  std::string body;     // the server's body for HTTP/provider errors (valid UTF-8), else ""
+  std::string message;   // names the cause, human readable
+  long http_status = 0;  // 0 when not an HTTP error
+  std::string body;      // the server's body for HTTP/provider errors (valid UTF-8), else ""
 };
 
 Error make_error(ErrorCode code, std::string message, std::string body = {});

@@ -1,4 +1,5 @@
-// Helpers of the Anthropic, Gemini and Ollama dialect tests: fixtures decoded at every split and compared with EXPECTED.json, request bodies compared as JSON.
+// Helpers of the Anthropic, Gemini and Ollama dialect tests: fixtures decoded at every split and compared with
+// EXPECTED.json, request bodies compared as JSON.
 #pragma once
 #include <doctest/doctest.h>
 
@@ -39,7 +40,7 @@ struct Outcome {
 
 // Decodes body cut into the given pieces (cut offsets, ascending).
 inline Outcome decode(const Dialect& dialect, Format format, bool streaming, const std::string& body,
-               const std::vector<size_t>& cuts) {
+                      const std::vector<size_t>& cuts) {
   auto decoder = dialect.make_decoder(streaming);
   auto framer = make_framer(format);
   DecoderSink sink(*decoder);
@@ -87,8 +88,7 @@ inline std::string mismatch(const Outcome& out, const Value& semantics, const Us
   int64_t want_in = usage ? json::int_member(*usage, keys.input) : -1;
   int64_t want_out = usage ? json::int_member(*usage, keys.output) : -1;
   if (out.result.input_tokens != want_in) return "input tokens: got " + std::to_string(out.result.input_tokens);
-  if (out.result.output_tokens != want_out)
-    return "output tokens: got " + std::to_string(out.result.output_tokens);
+  if (out.result.output_tokens != want_out) return "output tokens: got " + std::to_string(out.result.output_tokens);
 
   std::string want_finish = str(keys.finish);
   if (!want_finish.empty() && out.result.finish_reason != want_finish)
@@ -117,7 +117,7 @@ inline std::string mismatch(const Outcome& out, const Value& semantics, const Us
 
 // Runs one provider folder: every fixture whole, byte by byte and at every split point.
 inline void check_fixture_folder(const std::string& folder, const Dialect& dialect, const UsageKeys& keys,
-                          size_t expected_count) {
+                                 size_t expected_count) {
   Document expected;
   test::load_expected(expected, folder);
   size_t checked = 0;
@@ -161,7 +161,6 @@ inline Outcome decode_records(const Dialect& dialect, bool streaming, const std:
   return Outcome{decoder->result(), decoder->error(), decoder->complete()};
 }
 
-
 // --- Request bodies ------------------------------------------------------------------
 
 struct BodyCase {
@@ -175,8 +174,7 @@ inline void check_bodies(const Dialect& dialect, const std::vector<BodyCase>& ca
   for (const BodyCase& c : cases) {
     CAPTURE(c.name);
     std::string body = dialect.build_body(c.prompt, c.streaming);
-    CHECK_MESSAGE(test::json_text_equal(body, c.expected), c.name << "\n got:  " << body
-                                                                  << "\n want: " << c.expected);
+    CHECK_MESSAGE(test::json_text_equal(body, c.expected), c.name << "\n got:  " << body << "\n want: " << c.expected);
   }
 }
 

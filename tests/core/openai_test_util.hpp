@@ -1,4 +1,5 @@
-// Helpers of the OpenAI dialect tests (Chat Completions and Responses): fixtures decoded whole and at every split against EXPECTED.json, bodies compared as JSON.
+// Helpers of the OpenAI dialect tests (Chat Completions and Responses): fixtures decoded whole and at every split
+// against EXPECTED.json, bodies compared as JSON.
 #pragma once
 #include <doctest/doctest.h>
 
@@ -32,7 +33,7 @@ struct CollectingSink : RecordSink {
 
 // Frames bytes with the SSE framer, fed as the given parts, then decodes the records.
 inline std::unique_ptr<Decoder> decode_parts(const Dialect& dialect, const std::vector<std::string>& parts,
-                                      std::vector<Error>* framing_errors = nullptr) {
+                                             std::vector<Error>* framing_errors = nullptr) {
   auto framer = make_framer(Format::Sse);
   CollectingSink sink;
   for (const auto& p : parts) framer->feed(p.data(), p.size(), sink);
@@ -50,7 +51,7 @@ inline std::unique_ptr<Decoder> decode_sse(const Dialect& dialect, const std::st
 
 // Feeds records directly (data only, or event name + data).
 inline std::unique_ptr<Decoder> decode_records(const Dialect& dialect, bool streaming,
-                                        const std::vector<Record>& records) {
+                                               const std::vector<Record>& records) {
   auto decoder = dialect.make_decoder(streaming);
   for (const auto& r : records) decoder->on_record(r);
   decoder->finish();
@@ -70,8 +71,7 @@ inline std::string mismatch(const Decoder& d, const json::Value& sem, bool respo
   if (r.text != text_of(sem["text"])) return "text: got '" + r.text + "'";
   if (r.reasoning != text_of(sem["reasoning"])) return "reasoning: got '" + r.reasoning + "'";
   const json::Value& calls = sem["tool_calls"];
-  if (r.tool_calls.size() != calls.Size())
-    return "tool call count: got " + std::to_string(r.tool_calls.size());
+  if (r.tool_calls.size() != calls.Size()) return "tool call count: got " + std::to_string(r.tool_calls.size());
   for (rapidjson::SizeType i = 0; i < calls.Size(); ++i) {
     const ToolCall& got = r.tool_calls[i];
     const json::Value& want = calls[i];
@@ -148,8 +148,7 @@ inline void check_body(const Dialect& dialect, const std::string& prompt, bool s
   CHECK(json_text_equal(got, want));
 }
 
-}  // namespace
-
+}  // namespace dialect_test
 
 // ---------------------------------------------------------------------------------------
 // Request bodies

@@ -38,8 +38,8 @@ class FakeServer {
 
  private:
   FakeServer() {
-    std::string cmd = std::string("python3 '") + LLM_NATIVE_TEST_SERVER +
-                      "' --lifetime 300 --fixtures '" + LLM_NATIVE_FIXTURES + "'";
+    std::string cmd =
+        std::string("python3 '") + LLM_NATIVE_TEST_SERVER + "' --lifetime 300 --fixtures '" + LLM_NATIVE_FIXTURES + "'";
     pipe_ = ::popen(cmd.c_str(), "r");
     if (!pipe_ || std::fscanf(pipe_, "PORT %d", &port_) != 1) throw std::runtime_error("fake server did not start");
   }
@@ -180,7 +180,8 @@ TEST_CASE("engine: streamed chats decode to the exact text, concurrently") {
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
     REQUIRE(done.size() == ids.size());
-    REQUIRE(json::parse(expected, fetch(engine, "GET", FakeServer::get().url("/_control/expected?token=" + token_of(base)))));
+    REQUIRE(json::parse(expected,
+                        fetch(engine, "GET", FakeServer::get().url("/_control/expected?token=" + token_of(base)))));
     for (RequestId id : ids) {
       const Event& e = done[id];
       REQUIRE(e.kind == EventKind::Done);
@@ -197,7 +198,10 @@ TEST_CASE("engine: streamed chats decode to the exact text, concurrently") {
 TEST_CASE("engine: HTTP errors carry the provider's message and body") {
   Engine engine(-1);
   std::string body = R"({"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}})";
-  std::string base = scenario(engine, R"({"status": 401, "body": )" + std::string(json::to_string(json::Value(body.c_str(), static_cast<rapidjson::SizeType>(body.size())))) + "}");
+  std::string base = scenario(
+      engine,
+      R"({"status": 401, "body": )" +
+          std::string(json::to_string(json::Value(body.c_str(), static_cast<rapidjson::SizeType>(body.size())))) + "}");
   RequestSpec spec;
   spec.method = "POST";
   spec.url = base + "/v1/chat/completions";

@@ -133,8 +133,8 @@ TEST_CASE("json limits: integers within int64, no \\u0000") {
 }
 
 TEST_CASE("framers refuse what Emacs cannot read, as protocol errors") {
-  for (const std::string& bad : {nested(100000), std::string("{\"n\":18446744073709551615}"),
-                                 std::string("[\"\\u0000\"]")}) {
+  for (const std::string& bad :
+       {nested(100000), std::string("{\"n\":18446744073709551615}"), std::string("[\"\\u0000\"]")}) {
     Collect nd = frame(Format::Ndjson, "{\"ok\":1}\n" + bad + "\n");
     CHECK(nd.records.size() == 1);
     REQUIRE(nd.errors.size() == 1);
