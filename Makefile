@@ -84,7 +84,8 @@ BENCH_INCUMBENT_LOAD = $(foreach dir,$(BENCH_INCUMBENT_DIRS),-L $(BENCH_INCUMBEN
                        -L $(BENCH_INCUMBENT_ELC)/llm-native
 
 bench: deps module
-	cmake --build $(BUILD) --target core_bench -j $(JOBS)
+	cmake --build $(BUILD) --target core_bench parse_bench -j $(JOBS)
+	$(BUILD)/tests/bench/parse_bench
 	rm -rf $(BUILD)/elc && mkdir -p $(BUILD)/elc
 	cp -p $(PACKAGE_LISP) $(BUILD)/elc/
 	cp -rp tests/llm-stand-in $(BUILD)/elc/

@@ -25,6 +25,7 @@ if [ "${1:-test}" != build ]; then
   want doctest-dev header doctest/doctest.h
   want curl have curl
   want openssl have openssl  # a self-signed certificate for the TLS tests
+  want clang-format have clang-format  # the `format' test (.clang-format)
   # package-lint, one of the Lisp gates (tests/package/lint.sh)
   want elpa-package-lint sh -c 'ls -d /usr/share/emacs/site-lisp/elpa/package-lint-[0-9]*'
 fi

@@ -11,24 +11,57 @@ const Dialect& anthropic_dialect();
 const Dialect& gemini_dialect();
 const Dialect& ollama_dialect();
 
-DialectKind parse_dialect(const std::string& name) {
-  if (name == "openai-chat") return DialectKind::OpenAiChat;
-  if (name == "openai-responses") return DialectKind::OpenAiResponses;
-  if (name == "anthropic") return DialectKind::Anthropic;
-  if (name == "gemini") return DialectKind::Gemini;
-  if (name == "ollama") return DialectKind::Ollama;
-  throw std::invalid_argument("unknown dialect: " + name);
+const json::Value* Decoder::parse_record(const Record& record, std::string* error) {
+  if (record.parsed) return record.parsed;
+  return parser_.parse(record.data, error);
 }
 
-const Dialect& dialect_for(DialectKind kind) {
-  switch (kind) {
-    case DialectKind::OpenAiChat: return openai_chat_dialect();
-    case DialectKind::OpenAiResponses: return openai_responses_dialect();
-    case DialectKind::Anthropic: return anthropic_dialect();
-    case DialectKind::Gemini: return gemini_dialect();
-    case DialectKind::Ollama: return ollama_dialect();
+void Decoder::fail(ErrorCode code, std::string message, std::string body) {
+  error_ = make_error(code, std::move(message), std::move(body));
+}
+
+void Decoder::record_usage(int64_t input, int64_t output) {
+  if (input >= 0) result_.input_tokens = input;
+  if (output >= 0) result_.output_tokens = output;
+}
+
+bool Decoder::accept_tool_call(ToolCall call, bool compact) {
+  std::string why;
+  if (!dialect::normalize_tool_arguments(call.args_json, compact, &why)) {
+    fail(ErrorCode::Protocol, "invalid JSON arguments for tool call '" + call.name + "': " + why, call.args_json);
+    return false;
   }
-  throw std::invalid_argument("unknown dialect");
+  result_.tool_calls.push_back(std::move(call));
+  return true;
+}
+
+namespace {
+
+// The registry: one line per dialect.
+struct Registration {
+  std::string_view name;
+  const Dialect& (*dialect)();
+};
+constexpr Registration kDialects[] = {
+    {"openai-chat", openai_chat_dialect}, {"openai-responses", openai_responses_dialect},
+    {"anthropic", anthropic_dialect},     {"gemini", gemini_dialect},
+    {"ollama", ollama_dialect},
+};
+
+}  // namespace
+
+const Dialect& find_dialect(std::string_view name) {
+  for (const Registration& r : kDialects)
+    if (r.name == name) return r.dialect();
+  std::string known;
+  for (const Registration& r : kDialects) known.append(known.empty() ? "" : ", ").append(r.name);
+  throw std::invalid_argument("unknown dialect: " + std::string(name) + " (known: " + known + ")");
+}
+
+std::vector<std::string_view> dialect_names() {
+  std::vector<std::string_view> names;
+  for (const Registration& r : kDialects) names.push_back(r.name);
+  return names;
 }
 
 }  // namespace llm_native

@@ -10,36 +10,32 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "dialect_common.hpp"
 #include "record.hpp"
 
 namespace llm_native {
 
 struct ToolCall {
-  std::string id;         // provider call id ("" when the provider has none)
+  std::string id;  // provider call id ("" when the provider has none)
   std::string name;
-  std::string args_json;  // the arguments as one JSON object text ("{}" when empty)
-  std::string extra_json; // provider state for this call as a JSON object ("" if none),
-                          // e.g. {"thought_signature":"..."} for Gemini
+  std::string args_json;   // the arguments as one JSON object text ("{}" when empty)
+  std::string extra_json;  // provider state for this call as a JSON object ("" if none),
+                           // e.g. {"thought_signature":"..."} for Gemini
 };
 
 // Everything a chat response yields, accumulated over the stream.
 struct ChatResult {
-  std::string text;        // assistant text so far
-  std::string reasoning;   // reasoning / thinking text so far
+  std::string text;                  // assistant text so far
+  std::string reasoning;             // reasoning / thinking text so far
   std::vector<ToolCall> tool_calls;  // complete calls only (fragments stay in the decoder)
   int64_t input_tokens = -1;         // -1: not reported
   int64_t output_tokens = -1;
-  std::string finish_reason;         // as the provider names it ("" if none)
-  std::string multi_turn_json;       // JSON object to store on the assistant turn, "" if none
+  std::string finish_reason;    // as the provider names it ("" if none)
+  std::string multi_turn_json;  // JSON object to store on the assistant turn, "" if none
 };
-
-enum class DialectKind { OpenAiChat, OpenAiResponses, Anthropic, Gemini, Ollama };
-
-// Parses "openai-chat", "openai-responses", "anthropic", "gemini", "ollama";
-// throws std::invalid_argument otherwise.
-DialectKind parse_dialect(const std::string& name);
 
 // Decodes one response. A stream decoder is fed each framed record in order; a body
 // decoder gets one record holding the whole JSON body.
@@ -66,11 +62,29 @@ class Decoder {
   const std::optional<Error>& error() const { return error_; }
   // True once a sign of completion was seen.
   bool complete() const { return complete_; }
+  // The parser this decoder reads records with; a framer may parse into it for it.
+  json::RecordParser& parser() { return parser_; }
 
  protected:
+  // The record's JSON root: the framer's parse when it made one (Record::parsed), else
+  // parsed here with the pooled parser; valid until the next record. nullptr on
+  // malformed JSON (*error says why).
+  const json::Value* parse_record(const Record& record, std::string* error);
+  // Ends the response with an error (the first one stands; later records are ignored).
+  void fail(ErrorCode code, std::string message, std::string body = {});
+  // Keeps the token counts a record reports; a negative count is "not reported".
+  void record_usage(int64_t input, int64_t output);
+  // Adds a complete tool call after checking that its arguments are one JSON object
+  // (dialect::normalize_tool_arguments; compact rewrites them). On bad arguments fails
+  // with a Protocol error naming the tool and returns false.
+  bool accept_tool_call(ToolCall call, bool compact);
+
   ChatResult result_;
   std::optional<Error> error_;
   bool complete_ = false;
+
+ private:
+  json::RecordParser parser_;
 };
 
 class Dialect {
@@ -89,7 +103,43 @@ class Dialect {
   virtual std::string error_message(const std::string& body) const = 0;
 };
 
-// The dialect singletons (stateless, safe to share across threads).
-const Dialect& dialect_for(DialectKind kind);
+// A dialect made of its parts, which is all most dialects are.
+struct DialectParts {
+  std::string (*build_body)(const std::string& canonical_prompt, bool streaming);
+  Format stream_format;
+  std::unique_ptr<Decoder> (*make_decoder)(bool streaming);
+  std::string (*error_message)(const std::string& body);
+};
+
+class PartsDialect final : public Dialect {
+ public:
+  explicit PartsDialect(DialectParts parts) : parts_(parts) {}
+  std::string build_body(const std::string& canonical_prompt, bool streaming) const override {
+    return parts_.build_body(canonical_prompt, streaming);
+  }
+  Format stream_format() const override { return parts_.stream_format; }
+  std::unique_ptr<Decoder> make_decoder(bool streaming) const override { return parts_.make_decoder(streaming); }
+  std::string error_message(const std::string& body) const override { return parts_.error_message(body); }
+
+ private:
+  DialectParts parts_;
+};
+
+// make_decoder for a dialect with one decoder class for streams and another for bodies
+// (the same class for both when they read the same records).
+template <class StreamDecoder, class BodyDecoder = StreamDecoder>
+std::unique_ptr<Decoder> make_decoder_of(bool streaming) {
+  if (streaming) return std::make_unique<StreamDecoder>();
+  return std::make_unique<BodyDecoder>();
+}
+
+// The registry of dialects: the dialect called name ("openai-chat", "openai-responses",
+// "anthropic", "gemini", "ollama"), a singleton that is stateless and safe to share
+// across threads. Throws std::invalid_argument naming the known ones otherwise.
+// Adding a dialect: its dialect_<name>.cpp and one line in the table in dialect.cpp.
+const Dialect& find_dialect(std::string_view name);
+
+// Every registered dialect's name, in registration order.
+std::vector<std::string_view> dialect_names();
 
 }  // namespace llm_native

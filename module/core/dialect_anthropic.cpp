@@ -21,9 +21,9 @@
 namespace llm_native {
 namespace {
 
+using json::Alloc;
 using json::Document;
 using json::Value;
-using json::Alloc;
 
 using json::put;
 using json::string_value;
@@ -31,8 +31,7 @@ using json::string_value;
 // Default max_tokens by model-name substring, as llm-claude does.
 int64_t default_max_tokens(std::string_view model) {
   if (model.find("opus-4-0") != std::string_view::npos) return 32000;
-  if (model.find('4') != std::string_view::npos || model.find("3-7") != std::string_view::npos)
-    return 64000;
+  if (model.find('4') != std::string_view::npos || model.find("3-7") != std::string_view::npos) return 64000;
   if (model.find("opus") != std::string_view::npos) return 4096;
   return 8192;
 }
@@ -100,8 +99,7 @@ void append_thinking_blocks(const Value& multi_turn, Value& blocks, Alloc& a) {
       if (type == "redacted_thinking") {
         push_redacted_block(json::string_member(block, "data"), blocks, a);
       } else if (type == "thinking" && json::has_string(block, "signature")) {
-        push_thinking_block(json::string_member(block, "thinking"), json::string_member(block, "signature"),
-                            blocks, a);
+        push_thinking_block(json::string_member(block, "thinking"), json::string_member(block, "signature"), blocks, a);
       }
     }
     return;
@@ -109,20 +107,7 @@ void append_thinking_blocks(const Value& multi_turn, Value& blocks, Alloc& a) {
   std::string_view redacted = json::string_member(multi_turn, "claude-redacted-thinking");
   if (!redacted.empty()) push_redacted_block(redacted, blocks, a);
   std::string_view signature = json::string_member(multi_turn, "claude-reasoning-signature");
-  if (!signature.empty())
-    push_thinking_block(json::string_member(multi_turn, "claude-thinking"), signature, blocks, a);
-}
-
-void append_system_text(std::string& system, const Value& content) {
-  std::string text;
-  if (content.IsString()) {
-    text.assign(content.GetString(), content.GetStringLength());
-  } else if (content.IsArray()) {
-    for (const Value& part : content.GetArray()) text += json::string_member(part, "text");
-  }
-  if (text.empty()) return;
-  if (!system.empty() && system.back() != '\n') system += '\n';
-  system += text;
+  if (!signature.empty()) push_thinking_block(json::string_member(multi_turn, "claude-thinking"), signature, blocks, a);
 }
 
 Value build_messages(const Value& interactions, std::string& system, Alloc& a) {
@@ -131,7 +116,7 @@ Value build_messages(const Value& interactions, std::string& system, Alloc& a) {
     std::string_view role = json::string_member(turn, "role");
     const Value* content = json::member(turn, "content");
     if (role == "system") {
-      if (content) append_system_text(system, *content);
+      if (content) dialect::append_system_line(system, dialect::content_text(*content));
       continue;
     }
     Value blocks(rapidjson::kArrayType);
@@ -191,13 +176,6 @@ Value build_tool_choice(const Value& choice, Alloc& a) {
   throw std::invalid_argument("anthropic: unsupported tool_choice " + json::to_string(choice));
 }
 
-const char* effort_for(std::string_view reasoning) {
-  if (reasoning == "light") return "low";
-  if (reasoning == "medium") return "medium";
-  if (reasoning == "maximum") return "max";
-  throw std::invalid_argument("anthropic: unknown reasoning level '" + std::string(reasoning) + "'");
-}
-
 std::string build_anthropic_body(const std::string& canonical, bool streaming) {
   Document prompt;
   json::parse_prompt(prompt, canonical);
@@ -219,23 +197,14 @@ std::string build_anthropic_body(const std::string& canonical, bool streaming) {
   if (const Value* temperature = json::member(prompt, "temperature"))
     body.AddMember("temperature", Value(*temperature, a), a);
 
-  if (const Value* tools = json::array_member(prompt, "tools")) {
-    Value out(rapidjson::kArrayType);
-    for (const Value& tool : tools->GetArray()) {
-      Value t(rapidjson::kObjectType);
-      t.AddMember("name", string_value(json::string_member(tool, "name"), a), a);
-      t.AddMember("description", string_value(json::string_member(tool, "description"), a), a);
-      const Value* params = json::object_member(tool, "parameters");
-      t.AddMember("input_schema", params ? Value(*params, a) : Value(rapidjson::kObjectType), a);
-      out.PushBack(t, a);
-    }
-    if (!out.Empty()) body.AddMember("tools", out, a);
-  }
+  dialect::ToolShape tool_shape;
+  tool_shape.schema_key = "input_schema";
+  Value tools = dialect::tools_array(prompt, tool_shape, a);
+  if (!tools.Empty()) body.AddMember("tools", tools, a);
 
   const Value* tool_choice = json::member(prompt, "tool_choice");
   if (tool_choice) body.AddMember("tool_choice", build_tool_choice(*tool_choice, a), a);
-  bool forced_tool = tool_choice && tool_choice->IsString() &&
-                     std::string_view(tool_choice->GetString()) == "any";
+  bool forced_tool = tool_choice && tool_choice->IsString() && std::string_view(tool_choice->GetString()) == "any";
 
   // A schema becomes output_format; the bare "json" format has no Anthropic equivalent.
   if (const Value* schema = json::object_member(prompt, "response_format")) {
@@ -256,8 +225,7 @@ std::string build_anthropic_body(const std::string& canonical, bool streaming) {
     thinking.AddMember("type", rapidjson::StringRef(reasoning == "none" ? "disabled" : "adaptive"), a);
     body.AddMember("thinking", thinking, a);
   } else if (!thinking_mode.empty() && thinking_mode != "adaptive") {
-    throw std::invalid_argument("anthropic: unknown anthropic_thinking option '" +
-                                std::string(thinking_mode) + "'");
+    throw std::invalid_argument("anthropic: unknown anthropic_thinking option '" + std::string(thinking_mode) + "'");
   } else if (budget > 0 && reasoning != "none" && !forced_tool) {
     // Forced tool use and extended thinking are mutually exclusive at Anthropic.
     Value thinking(rapidjson::kObjectType);
@@ -267,15 +235,13 @@ std::string build_anthropic_body(const std::string& canonical, bool streaming) {
   }
   if (!reasoning.empty() && reasoning != "none") {
     Value config(rapidjson::kObjectType);
-    config.AddMember("effort", rapidjson::StringRef(effort_for(reasoning)), a);
+    config.AddMember("effort", rapidjson::StringRef(dialect::reasoning_effort(reasoning, dialect::Effort::Anthropic)),
+                     a);
     body.AddMember("output_config", config, a);
   }
 
   // Non-standard params go at the top level and win over what was built above.
-  if (const Value* extra = json::object_member(prompt, "non_standard")) {
-    for (const auto& m : extra->GetObject())
-      put(body, std::string_view(m.name.GetString(), m.name.GetStringLength()), Value(m.value, a), a);
-  }
+  dialect::merge_extra_params(prompt, body, a);
   return json::to_string(body);
 }
 
@@ -352,15 +318,8 @@ std::string multi_turn_json(const std::vector<ThinkingBlock>& all) {
 
 // stop_reason "refusal": Claude declined to answer.
 Error refusal_error(std::string_view stop_reason) {
-  return Error{ErrorCode::Provider,
-               "Anthropic refused to answer (stop_reason " + std::string(stop_reason) + ")", 0, ""};
-}
-
-void read_usage(const Value& usage, ChatResult& result) {
-  int64_t in = json::int_member(usage, "input_tokens");
-  int64_t out = json::int_member(usage, "output_tokens");
-  if (in >= 0) result.input_tokens = in;
-  if (out >= 0) result.output_tokens = out;
+  return Error{ErrorCode::Provider, "Anthropic refused to answer (stop_reason " + std::string(stop_reason) + ")", 0,
+               ""};
 }
 
 // Streaming: named SSE events whose JSON "type" equals the event name.
@@ -368,13 +327,16 @@ class AnthropicStreamDecoder : public Decoder {
  public:
   void on_record(const Record& record) override {
     if (error_ || stopped_ || record.data.empty()) return;
-    Document doc;
     std::string parse_error;
-    if (!json::parse(doc, record.data, &parse_error) || !doc.IsObject()) {
-      fail(ErrorCode::Protocol, "Anthropic sent an invalid " + record.type + " event: " + parse_error,
+    const Value* root = parse_record(record, &parse_error);
+    if (!root || !root->IsObject()) {
+      fail(ErrorCode::Protocol,
+           "Anthropic sent an invalid " + record.type +
+               " event: " + (root ? std::string("not a JSON object") : parse_error),
            record.data);
       return;
     }
+    const Value& doc = *root;
     std::string_view type = json::string_member(doc, "type");
     if (type.empty()) type = record.type;
 
@@ -386,9 +348,9 @@ class AnthropicStreamDecoder : public Decoder {
       on_block_stop(json::int_member(doc, "index", 0));
     } else if (type == "message_start") {
       if (const Value* message = json::object_member(doc, "message"))
-        if (const Value* usage = json::object_member(*message, "usage")) read_usage(*usage, result_);
+        if (const Value* usage = json::object_member(*message, "usage")) read_usage(*usage);
     } else if (type == "message_delta") {
-      if (const Value* usage = json::object_member(doc, "usage")) read_usage(*usage, result_);
+      if (const Value* usage = json::object_member(doc, "usage")) read_usage(*usage);
       if (const Value* delta = json::object_member(doc, "delta")) {
         std::string_view stop = json::string_member(*delta, "stop_reason");
         if (!stop.empty()) {
@@ -406,23 +368,26 @@ class AnthropicStreamDecoder : public Decoder {
       stopped_ = true;
     } else if (type == "error") {
       const Value* error = json::object_member(doc, "error");
-      fail(ErrorCode::Provider, error ? describe_error(*error) : "Anthropic error: " + record.data,
-           record.data);
+      fail(ErrorCode::Provider, error ? describe_error(*error) : "Anthropic error: " + record.data, record.data);
     }
     // ping and event types added later are ignored, as Anthropic asks.
   }
 
   void finish() override {
     if (error_ || complete_) return;
-    error_ = Error{ErrorCode::Truncated, "Anthropic stream ended before message_stop or a stop_reason", 0, ""};
+    fail(ErrorCode::Truncated, "Anthropic stream ended before message_stop or a stop_reason");
   }
 
  private:
+  void read_usage(const Value& usage) {
+    record_usage(json::int_member(usage, "input_tokens"), json::int_member(usage, "output_tokens"));
+  }
+
   struct Block {
     std::string type;
     std::string id;
     std::string name;
-    std::string input_json;  // input_json_delta fragments, joined
+    std::string input_json;      // input_json_delta fragments, joined
     size_t thinking = SIZE_MAX;  // its entry in thinking_, for a thinking block
   };
 
@@ -494,29 +459,13 @@ class AnthropicStreamDecoder : public Decoder {
       ToolCall call;
       call.id = std::move(block.id);
       call.name = std::move(block.name);
-      if (block.input_json.find_first_not_of(" \t\r\n") == std::string::npos) {
-        call.args_json = "{}";  // no-argument tools stream a single "" fragment
-      } else {
-        Document args;
-        std::string parse_error;
-        if (!json::parse(args, block.input_json, &parse_error) || !args.IsObject()) {
-          fail(ErrorCode::Protocol,
-               "Anthropic sent invalid arguments for tool " + call.name + ": " +
-                   (parse_error.empty() ? "not a JSON object" : parse_error),
-               block.input_json);
-          return;
-        }
-        call.args_json = json::to_string(args);
-      }
-      result_.tool_calls.push_back(std::move(call));
+      // No-argument tools stream a single "" fragment, which becomes {}.
+      call.args_json = std::move(block.input_json);
+      if (!accept_tool_call(std::move(call), true)) return;
     } else if (block.type == "thinking") {
       result_.multi_turn_json = multi_turn_json(thinking_);
     }
     block = Block{};
-  }
-
-  void fail(ErrorCode code, std::string message, const std::string& body) {
-    error_ = Error{code, std::move(message), 0, body};
   }
 
   std::vector<Block> blocks_;
@@ -529,15 +478,17 @@ class AnthropicBodyDecoder : public Decoder {
  public:
   void on_record(const Record& record) override {
     if (error_ || complete_) return;
-    Document doc;
     std::string parse_error;
-    if (!json::parse(doc, record.data, &parse_error) || !doc.IsObject()) {
-      error_ = Error{ErrorCode::Protocol, "Anthropic sent an invalid response body: " + parse_error, 0,
-                     record.data};
+    const Value* root = parse_record(record, &parse_error);
+    if (!root || !root->IsObject()) {
+      fail(ErrorCode::Protocol,
+           "Anthropic sent an invalid response body: " + (root ? std::string("not a JSON object") : parse_error),
+           record.data);
       return;
     }
+    const Value& doc = *root;
     if (const Value* error = json::object_member(doc, "error")) {
-      error_ = Error{ErrorCode::Provider, describe_error(*error), 0, record.data};
+      fail(ErrorCode::Provider, describe_error(*error), record.data);
       return;
     }
     std::vector<ThinkingBlock> thinking;
@@ -560,7 +511,8 @@ class AnthropicBodyDecoder : public Decoder {
         }
       }
     }
-    if (const Value* usage = json::object_member(doc, "usage")) read_usage(*usage, result_);
+    if (const Value* usage = json::object_member(doc, "usage"))
+      record_usage(json::int_member(*usage, "input_tokens"), json::int_member(*usage, "output_tokens"));
     result_.finish_reason = json::string_member(doc, "stop_reason");
     if (result_.finish_reason == "refusal") {
       error_ = refusal_error(result_.finish_reason);
@@ -572,30 +524,17 @@ class AnthropicBodyDecoder : public Decoder {
 
   void finish() override {
     if (error_ || complete_) return;
-    error_ = Error{ErrorCode::Truncated, "Anthropic response body was empty", 0, ""};
-  }
-};
-
-class AnthropicDialect : public Dialect {
- public:
-  std::string build_body(const std::string& canonical_prompt, bool streaming) const override {
-    return build_anthropic_body(canonical_prompt, streaming);
-  }
-  Format stream_format() const override { return Format::Sse; }
-  std::unique_ptr<Decoder> make_decoder(bool streaming) const override {
-    if (streaming) return std::make_unique<AnthropicStreamDecoder>();
-    return std::make_unique<AnthropicBodyDecoder>();
-  }
-  std::string error_message(const std::string& body) const override {
-    return json::error_body_message(body, describe_error);
+    fail(ErrorCode::Truncated, "Anthropic response body was empty");
   }
 };
 
 }  // namespace
 
 const Dialect& anthropic_dialect() {
-  static const AnthropicDialect dialect;
-  return dialect;
+  static const PartsDialect instance(
+      DialectParts{build_anthropic_body, Format::Sse, make_decoder_of<AnthropicStreamDecoder, AnthropicBodyDecoder>,
+                   [](const std::string& body) { return dialect::error_body_message(body, describe_error); }});
+  return instance;
 }
 
 }  // namespace llm_native

@@ -19,9 +19,9 @@
 namespace llm_native {
 namespace {
 
+using json::Alloc;
 using json::Document;
 using json::Value;
-using json::Alloc;
 using rapidjson::SizeType;
 
 // What Google documents for a function call whose signature was lost.
@@ -60,25 +60,13 @@ void append_parts(const Value& content, Value& parts, Alloc& a) {
   }
 }
 
-std::string content_text(const Value& content) {
-  if (content.IsString()) return {content.GetString(), content.GetStringLength()};
-  std::string text;
-  if (content.IsArray())
-    for (const Value& part : content.GetArray()) text += json::string_member(part, "text");
-  return text;
-}
-
 Value build_contents(const Value& interactions, std::string& system, Alloc& a) {
   Value contents(rapidjson::kArrayType);
   for (const Value& turn : interactions.GetArray()) {
     std::string_view role = json::string_member(turn, "role");
     const Value* content = json::member(turn, "content");
     if (role == "system") {
-      std::string text = content ? content_text(*content) : "";
-      if (!text.empty()) {
-        if (!system.empty() && system.back() != '\n') system += '\n';
-        system += text;
-      }
+      if (content) dialect::append_system_line(system, dialect::content_text(*content));
       continue;
     }
     Value parts(rapidjson::kArrayType);
@@ -117,8 +105,8 @@ Value build_contents(const Value& interactions, std::string& system, Alloc& a) {
           Value part(rapidjson::kObjectType);
           part.AddMember("functionCall", call, a);
           std::string_view signature = json::string_member(use, "thought_signature");
-          part.AddMember("thoughtSignature",
-                         string_value(signature.empty() ? kMissingThoughtSignature : signature, a), a);
+          part.AddMember("thoughtSignature", string_value(signature.empty() ? kMissingThoughtSignature : signature, a),
+                         a);
           parts.PushBack(part, a);
         }
       }
@@ -137,9 +125,8 @@ Value build_contents(const Value& interactions, std::string& system, Alloc& a) {
 // Gemini's response_schema takes an OpenAPI subset; other keys are dropped, recursively
 // through properties and items, as llm does for Vertex.
 Value filter_schema(const Value& schema, Alloc& a) {
-  static const char* const kAllowed[] = {"type",     "format",   "description",      "nullable",
-                                         "enum",     "maxItems", "minItems",         "required",
-                                         "propertyOrdering"};
+  static const char* const kAllowed[] = {"type",     "format",   "description", "nullable",        "enum",
+                                         "maxItems", "minItems", "required",    "propertyOrdering"};
   Value out(rapidjson::kObjectType);
   if (!schema.IsObject()) return out;
   for (const char* key : kAllowed) {
@@ -147,12 +134,10 @@ Value filter_schema(const Value& schema, Alloc& a) {
   }
   if (const Value* props = json::object_member(schema, "properties")) {
     Value filtered(rapidjson::kObjectType);
-    for (const auto& m : props->GetObject())
-      filtered.AddMember(Value(m.name, a), filter_schema(m.value, a), a);
+    for (const auto& m : props->GetObject()) filtered.AddMember(Value(m.name, a), filter_schema(m.value, a), a);
     out.AddMember("properties", filtered, a);
   }
-  if (const Value* items = json::object_member(schema, "items"))
-    out.AddMember("items", filter_schema(*items, a), a);
+  if (const Value* items = json::object_member(schema, "items")) out.AddMember("items", filter_schema(*items, a), a);
   return out;
 }
 
@@ -196,16 +181,10 @@ std::string build_gemini_body(const std::string& canonical) {
     body.AddMember("system_instruction", instruction, a);
   }
 
-  if (const Value* tools = json::array_member(prompt, "tools")) {
-    Value declarations(rapidjson::kArrayType);
-    for (const Value& tool : tools->GetArray()) {
-      Value d(rapidjson::kObjectType);
-      d.AddMember("name", string_value(json::string_member(tool, "name"), a), a);
-      d.AddMember("description", string_value(json::string_member(tool, "description"), a), a);
-      if (const Value* params = json::object_member(tool, "parameters"))
-        d.AddMember("parameters", Value(*params, a), a);
-      declarations.PushBack(d, a);
-    }
+  {
+    dialect::ToolShape shape;
+    shape.missing_schema = dialect::ToolShape::Missing::Omit;
+    Value declarations = dialect::tools_array(prompt, shape, a);
     if (!declarations.Empty()) {
       Value entry(rapidjson::kObjectType);
       entry.AddMember("function_declarations", declarations, a);
@@ -218,10 +197,8 @@ std::string build_gemini_body(const std::string& canonical) {
     body.AddMember("toolConfig", build_tool_config(*choice, a), a);
 
   Value generation(rapidjson::kObjectType);
-  if (const Value* t = json::member(prompt, "temperature")) {
-    if (!t->IsNumber()) throw std::invalid_argument("gemini: temperature must be a number");
-    generation.AddMember("temperature", t->GetDouble() * 2, a);  // llm's 0..1 scale -> 0..2
-  }
+  if (const Value* t = json::member(prompt, "temperature"))
+    generation.AddMember("temperature", dialect::scaled_temperature(*t), a);
   int64_t max_tokens = json::int_member(prompt, "max_tokens");
   if (max_tokens >= 0) generation.AddMember("maxOutputTokens", max_tokens, a);
   if (const Value* format = json::member(prompt, "response_format")) {
@@ -238,10 +215,7 @@ std::string build_gemini_body(const std::string& canonical) {
     }
   }
   // Non-standard params belong in generationConfig and win over the fields above.
-  if (const Value* extra = json::object_member(prompt, "non_standard")) {
-    for (const auto& m : extra->GetObject())
-      put(generation, {m.name.GetString(), m.name.GetStringLength()}, Value(m.value, a), a);
-  }
+  dialect::merge_extra_params(prompt, generation, a);
   if (generation.MemberCount() > 0) body.AddMember("generationConfig", generation, a);
   return json::to_string(body);
 }
@@ -262,9 +236,8 @@ std::string describe_error(const Value& error) {
 
 // Finish reasons that mean the answer was withheld, not completed.
 bool is_blocking_finish(std::string_view reason) {
-  return reason == "SAFETY" || reason == "RECITATION" || reason == "BLOCKLIST" ||
-         reason == "PROHIBITED_CONTENT" || reason == "SPII" || reason == "IMAGE_SAFETY" ||
-         reason == "IMAGE_PROHIBITED_CONTENT" || reason == "LANGUAGE" ||
+  return reason == "SAFETY" || reason == "RECITATION" || reason == "BLOCKLIST" || reason == "PROHIBITED_CONTENT" ||
+         reason == "SPII" || reason == "IMAGE_SAFETY" || reason == "IMAGE_PROHIBITED_CONTENT" || reason == "LANGUAGE" ||
          reason == "MALFORMED_FUNCTION_CALL" || reason == "UNEXPECTED_TOOL_CALL";
 }
 
@@ -319,8 +292,7 @@ bool place_value(Value& root, const std::vector<PathStep>& steps, Value&& value,
     const PathStep& step = steps[i];
     bool last = i + 1 == steps.size();
     bool next_is_index = !last && steps[i + 1].index >= 0;
-    Value child = last ? std::move(value)
-                       : Value(next_is_index ? rapidjson::kArrayType : rapidjson::kObjectType);
+    Value child = last ? std::move(value) : Value(next_is_index ? rapidjson::kArrayType : rapidjson::kObjectType);
     if (step.index >= 0) {
       if (!node->IsArray()) return false;
       while (node->Size() <= static_cast<SizeType>(step.index)) node->PushBack(Value(), a);
@@ -346,12 +318,13 @@ class GeminiDecoder : public Decoder {
  public:
   void on_record(const Record& record) override {
     if (error_ || record.data.empty()) return;
-    Document doc;
     std::string parse_error;
-    if (!json::parse(doc, record.data, &parse_error)) {
+    const Value* root = parse_record(record, &parse_error);
+    if (!root) {
       fail(ErrorCode::Protocol, "Gemini sent invalid JSON: " + parse_error, record.data);
       return;
     }
+    const Value& doc = *root;
     // A non-streaming body may be an array of chunks (Vertex wraps errors that way).
     if (doc.IsArray()) {
       for (const Value& chunk : doc.GetArray()) {
@@ -368,8 +341,7 @@ class GeminiDecoder : public Decoder {
   void finish() override {
     if (error_) return;
     close_pending_call();
-    if (!complete_ && !error_)
-      error_ = Error{ErrorCode::Truncated, "Gemini stream ended without a finishReason", 0, ""};
+    if (!complete_ && !error_) fail(ErrorCode::Truncated, "Gemini stream ended without a finishReason");
   }
 
  private:
@@ -380,10 +352,7 @@ class GeminiDecoder : public Decoder {
     }
     if (const Value* usage = json::object_member(chunk, "usageMetadata")) {
       // Cumulative on every chunk: the last one is the total.
-      int64_t in = json::int_member(*usage, "promptTokenCount");
-      int64_t out = json::int_member(*usage, "candidatesTokenCount");
-      if (in >= 0) result_.input_tokens = in;
-      if (out >= 0) result_.output_tokens = out;
+      record_usage(json::int_member(*usage, "promptTokenCount"), json::int_member(*usage, "candidatesTokenCount"));
     }
     const Value* candidates = json::array_member(chunk, "candidates");
     if (!candidates || candidates->Empty()) {
@@ -515,8 +484,7 @@ class GeminiDecoder : public Decoder {
       }
       if (!parse_json_path(arg.path, steps) || !place_value(args, steps, std::move(value), a)) {
         fail(ErrorCode::Protocol,
-             "Gemini streamed an argument of tool " + pending_name_ + " at an unusable jsonPath '" +
-                 arg.path + "'",
+             "Gemini streamed an argument of tool " + pending_name_ + " at an unusable jsonPath '" + arg.path + "'",
              "");
         return;
       }
@@ -539,36 +507,23 @@ class GeminiDecoder : public Decoder {
     return {buf.GetString(), buf.GetSize()};
   }
 
-  void fail(ErrorCode code, std::string message, const std::string& body) {
-    error_ = Error{code, std::move(message), 0, body};
-  }
-
   bool pending_open_ = false;
   std::string pending_name_;
   std::string pending_signature_;
   std::vector<PartialArg> pending_args_;
 };
 
-class GeminiDialect : public Dialect {
- public:
-  // The body is the same for generateContent and streamGenerateContent.
-  std::string build_body(const std::string& canonical_prompt, bool) const override {
-    return build_gemini_body(canonical_prompt);
-  }
-  // streamGenerateContent without alt=sse, as llm requests it. With alt=sse the caller
-  // frames as Sse; the decoder takes records from either.
-  Format stream_format() const override { return Format::JsonArray; }
-  std::unique_ptr<Decoder> make_decoder(bool) const override { return std::make_unique<GeminiDecoder>(); }
-  std::string error_message(const std::string& body) const override {
-    return json::error_body_message(body, describe_error);
-  }
-};
-
 }  // namespace
 
 const Dialect& gemini_dialect() {
-  static const GeminiDialect dialect;
-  return dialect;
+  static const PartsDialect instance(
+      DialectParts
+      // The body is the same for generateContent and streamGenerateContent, which is
+      // asked for without alt=sse, as llm does (the decoder takes Sse records too).
+      {[](const std::string& prompt, bool) { return build_gemini_body(prompt); }, Format::JsonArray,
+       make_decoder_of<GeminiDecoder>,
+       [](const std::string& body) { return dialect::error_body_message(body, describe_error); }});
+  return instance;
 }
 
 }  // namespace llm_native

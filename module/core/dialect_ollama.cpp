@@ -18,9 +18,9 @@
 namespace llm_native {
 namespace {
 
+using json::Alloc;
 using json::Document;
 using json::Value;
-using json::Alloc;
 
 using json::put;
 using json::string_value;
@@ -83,9 +83,11 @@ Value build_messages(const Value& prompt, Alloc& a) {
       }
       continue;
     }
-    const char* wire_role = role == "user" ? "user" : role == "assistant" ? "assistant" : role == "system" ? "system" : nullptr;
-    if (!wire_role)
-      throw std::invalid_argument("ollama: unknown interaction role '" + std::string(role) + "'");
+    const char* wire_role = role == "user"        ? "user"
+                            : role == "assistant" ? "assistant"
+                            : role == "system"    ? "system"
+                                                  : nullptr;
+    if (!wire_role) throw std::invalid_argument("ollama: unknown interaction role '" + std::string(role) + "'");
     Value m(rapidjson::kObjectType);
     m.AddMember("role", rapidjson::StringRef(wire_role), a);
     const Value* uses = json::array_member(turn, "tool_uses");
@@ -125,21 +127,10 @@ std::string build_ollama_body(const std::string& canonical, bool streaming) {
   body.AddMember("messages", build_messages(prompt, a), a);
   body.AddMember("stream", streaming, a);
 
-  if (const Value* tools = json::array_member(prompt, "tools")) {
-    Value out(rapidjson::kArrayType);
-    for (const Value& tool : tools->GetArray()) {
-      Value function(rapidjson::kObjectType);
-      function.AddMember("name", string_value(json::string_member(tool, "name"), a), a);
-      function.AddMember("description", string_value(json::string_member(tool, "description"), a), a);
-      const Value* params = json::object_member(tool, "parameters");
-      function.AddMember("parameters", params ? Value(*params, a) : Value(rapidjson::kObjectType), a);
-      Value t(rapidjson::kObjectType);
-      t.AddMember("type", "function", a);
-      t.AddMember("function", function, a);
-      out.PushBack(t, a);
-    }
-    if (!out.Empty()) body.AddMember("tools", out, a);
-  }
+  dialect::ToolShape tool_shape;
+  tool_shape.wrap = dialect::ToolShape::Wrap::FunctionObject;
+  Value tools = dialect::tools_array(prompt, tool_shape, a);
+  if (!tools.Empty()) body.AddMember("tools", tools, a);
   // tool_choice has no Ollama equivalent and is ignored, as llm does.
 
   if (const Value* format = json::member(prompt, "response_format")) {
@@ -154,8 +145,7 @@ std::string build_ollama_body(const std::string& canonical, bool streaming) {
 
   if (const Value* options = json::object_member(prompt, "options")) {
     if (const Value* think = json::member(*options, "think")) body.AddMember("think", Value(*think, a), a);
-    if (const Value* keep = json::member(*options, "keep_alive"))
-      body.AddMember("keep_alive", Value(*keep, a), a);
+    if (const Value* keep = json::member(*options, "keep_alive")) body.AddMember("keep_alive", Value(*keep, a), a);
   }
 
   Value model_options(rapidjson::kObjectType);
@@ -163,12 +153,7 @@ std::string build_ollama_body(const std::string& canonical, bool streaming) {
     model_options.AddMember("temperature", Value(*t, a), a);  // Ollama uses llm's scale
   int64_t max_tokens = json::int_member(prompt, "max_tokens");
   if (max_tokens >= 0) model_options.AddMember("num_predict", max_tokens, a);
-  if (const Value* extra = json::object_member(prompt, "non_standard")) {
-    for (const auto& m : extra->GetObject()) {
-      std::string_view key(m.name.GetString(), m.name.GetStringLength());
-      put(is_top_level_param(key) ? static_cast<Value&>(body) : model_options, key, Value(m.value, a), a);
-    }
-  }
+  dialect::merge_extra_params(prompt, model_options, a, is_top_level_param, &body);
   if (model_options.MemberCount() > 0) body.AddMember("options", model_options, a);
   return json::to_string(body);
 }
@@ -184,16 +169,16 @@ class OllamaDecoder : public Decoder {
  public:
   void on_record(const Record& record) override {
     if (error_ || complete_ || record.data.empty()) return;
-    Document doc;
     std::string parse_error;
-    if (!json::parse(doc, record.data, &parse_error) || !doc.IsObject()) {
-      error_ = Error{ErrorCode::Protocol,
-                     "Ollama sent an invalid line: " + (parse_error.empty() ? "not a JSON object" : parse_error),
-                     0, record.data};
+    const Value* root = parse_record(record, &parse_error);
+    if (!root || !root->IsObject()) {
+      fail(ErrorCode::Protocol,
+           "Ollama sent an invalid line: " + (root ? std::string("not a JSON object") : parse_error), record.data);
       return;
     }
+    const Value& doc = *root;
     if (const Value* error = json::member(doc, "error")) {
-      error_ = Error{ErrorCode::Provider, describe_error(*error), 0, record.data};
+      fail(ErrorCode::Provider, describe_error(*error), record.data);
       return;
     }
     if (const Value* msg = json::object_member(doc, "message")) {
@@ -211,17 +196,14 @@ class OllamaDecoder : public Decoder {
     }
     if (json::bool_member(doc, "done")) {
       result_.finish_reason = json::string_member(doc, "done_reason");
-      int64_t in = json::int_member(doc, "prompt_eval_count");
-      int64_t out = json::int_member(doc, "eval_count");
-      if (in >= 0) result_.input_tokens = in;
-      if (out >= 0) result_.output_tokens = out;
+      record_usage(json::int_member(doc, "prompt_eval_count"), json::int_member(doc, "eval_count"));
       complete_ = true;
     }
   }
 
   void finish() override {
     if (error_ || complete_) return;
-    error_ = Error{ErrorCode::Truncated, "Ollama stream ended without done:true", 0, ""};
+    fail(ErrorCode::Truncated, "Ollama stream ended without done:true");
   }
 
  private:
@@ -238,38 +220,22 @@ class OllamaDecoder : public Decoder {
       out.args_json = json::to_string(*args);
     } else if (args->IsString()) {
       // Some OpenAI-style templates hand arguments over as JSON text.
-      Document parsed;
-      if (!json::parse(parsed, {args->GetString(), args->GetStringLength()}) || !parsed.IsObject()) {
-        error_ = Error{ErrorCode::Protocol, "Ollama sent invalid arguments for tool " + out.name, 0, raw};
-        return false;
-      }
-      out.args_json = json::to_string(parsed);
+      out.args_json.assign(args->GetString(), args->GetStringLength());
     } else {
-      error_ = Error{ErrorCode::Protocol, "Ollama sent non-object arguments for tool " + out.name, 0, raw};
+      fail(ErrorCode::Protocol, "Ollama sent non-object arguments for tool " + out.name, raw);
       return false;
     }
-    result_.tool_calls.push_back(std::move(out));
-    return true;
-  }
-};
-
-class OllamaDialect : public Dialect {
- public:
-  std::string build_body(const std::string& canonical_prompt, bool streaming) const override {
-    return build_ollama_body(canonical_prompt, streaming);
-  }
-  Format stream_format() const override { return Format::Ndjson; }
-  std::unique_ptr<Decoder> make_decoder(bool) const override { return std::make_unique<OllamaDecoder>(); }
-  std::string error_message(const std::string& body) const override {
-    return json::error_body_message(body, describe_error);
+    return accept_tool_call(std::move(out), true);
   }
 };
 
 }  // namespace
 
 const Dialect& ollama_dialect() {
-  static const OllamaDialect dialect;
-  return dialect;
+  static const PartsDialect instance(
+      DialectParts{build_ollama_body, Format::Ndjson, make_decoder_of<OllamaDecoder>,
+                   [](const std::string& body) { return dialect::error_body_message(body, describe_error); }});
+  return instance;
 }
 
 }  // namespace llm_native

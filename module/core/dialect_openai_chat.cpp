@@ -44,10 +44,11 @@ Value chat_content_part(const Value& part, json::Document& body) {
     return out;
   }
   const char* audio_format = nullptr;
-  if (mime == "audio/wav" || mime == "audio/x-wav") audio_format = "wav";
-  else if (mime == "audio/mpeg") audio_format = "mp3";
-  if (!audio_format)
-    throw std::invalid_argument("media type not supported by OpenAI chat: " + std::string(mime));
+  if (mime == "audio/wav" || mime == "audio/x-wav")
+    audio_format = "wav";
+  else if (mime == "audio/mpeg")
+    audio_format = "mp3";
+  if (!audio_format) throw std::invalid_argument("media type not supported by OpenAI chat: " + std::string(mime));
   Value audio(rapidjson::kObjectType);
   audio.AddMember("data", string_value(data, body), alloc);
   audio.AddMember("format", rapidjson::StringRef(audio_format), alloc);
@@ -60,8 +61,7 @@ Value chat_content(const Value& content, json::Document& body) {
   if (content.IsString()) return copy(content, body);
   if (!content.IsArray()) throw std::invalid_argument("interaction content must be a string or an array");
   Value parts(rapidjson::kArrayType);
-  for (const auto& part : content.GetArray())
-    parts.PushBack(chat_content_part(part, body), body.GetAllocator());
+  for (const auto& part : content.GetArray()) parts.PushBack(chat_content_part(part, body), body.GetAllocator());
   return parts;
 }
 
@@ -89,8 +89,10 @@ void add_tool_result_messages(const Value& results, Value& messages, json::Docum
   for (const auto& result : results.GetArray()) {
     const Value* value = json::member(result, "result");
     std::string text = "Result of tool call is ";
-    if (value && value->IsString()) text.append(value->GetString(), value->GetStringLength());
-    else if (value) text += json::to_string(*value);
+    if (value && value->IsString())
+      text.append(value->GetString(), value->GetStringLength());
+    else if (value)
+      text += json::to_string(*value);
     Value msg(rapidjson::kObjectType);
     msg.AddMember("role", "tool", alloc);
     if (json::has_string(result, "name"))
@@ -128,8 +130,10 @@ Value chat_messages(const Value& prompt, json::Document& body) {
     const Value* content = json::member(turn, "content");
     const Value* tool_uses = json::array_member(turn, "tool_uses");
     bool has_tool_uses = tool_uses && tool_uses->Size() > 0;
-    if (content) msg.AddMember("content", chat_content(*content, body), alloc);
-    else if (!has_tool_uses) msg.AddMember("content", "", alloc);
+    if (content)
+      msg.AddMember("content", chat_content(*content, body), alloc);
+    else if (!has_tool_uses)
+      msg.AddMember("content", "", alloc);
     if (has_tool_uses) msg.AddMember("tool_calls", chat_tool_calls(*tool_uses, body), alloc);
     messages.PushBack(msg, alloc);
   }
@@ -164,11 +168,7 @@ void add_deepseek_reasoning(std::string_view level, json::Document& body) {
     body.AddMember("thinking", thinking, alloc);
     return;
   }
-  const char* effort = level == "light"     ? "low"
-                       : level == "medium"  ? "medium"
-                       : level == "maximum" ? "high"
-                                            : nullptr;
-  if (!effort) throw std::invalid_argument("unknown reasoning level: " + std::string(level));
+  const char* effort = dialect::reasoning_effort(level, dialect::Effort::DeepSeek);
   thinking.AddMember("type", "enabled", alloc);
   body.AddMember("thinking", thinking, alloc);
   body.AddMember("reasoning_effort", rapidjson::StringRef(effort), alloc);
@@ -211,13 +211,14 @@ std::string build_chat_body(const std::string& canonical_prompt, bool streaming)
     } else {
       Value reasoning(rapidjson::kObjectType);
       reasoning.AddMember("summary", "auto", alloc);
-      reasoning.AddMember("effort", rapidjson::StringRef(openai::openai_reasoning_effort(level)), alloc);
+      reasoning.AddMember("effort", rapidjson::StringRef(dialect::reasoning_effort(level, dialect::Effort::OpenAi)),
+                          alloc);
       body.AddMember("reasoning", reasoning, alloc);
     }
   }
 
   if (const Value* temperature = json::member(prompt, "temperature"))
-    body.AddMember("temperature", openai::openai_temperature(*temperature), alloc);
+    body.AddMember("temperature", dialect::scaled_temperature(*temperature), alloc);
   if (const Value* max_tokens = json::member(prompt, "max_tokens"))
     body.AddMember("max_tokens", copy(*max_tokens, body), alloc);
 
@@ -238,26 +239,15 @@ std::string build_chat_body(const std::string& canonical_prompt, bool streaming)
     body.AddMember("response_format", response_format, alloc);
   }
 
-  if (const Value* tools = json::array_member(prompt, "tools")) {
-    Value out(rapidjson::kArrayType);
-    for (const auto& tool : tools->GetArray()) {
-      Value function(rapidjson::kObjectType);
-      function.AddMember("name", string_value(json::string_member(tool, "name"), body), alloc);
-      if (json::has_string(tool, "description"))
-        function.AddMember("description", string_value(json::string_member(tool, "description"), body), alloc);
-      function.AddMember("parameters", openai::tool_parameters(tool, body), alloc);
-      Value entry(rapidjson::kObjectType);
-      entry.AddMember("type", "function", alloc);
-      entry.AddMember("function", function, alloc);
-      out.PushBack(entry, alloc);
-    }
-    body.AddMember("tools", out, alloc);
-  }
+  if (json::array_member(prompt, "tools"))
+    body.AddMember("tools",
+                   dialect::tools_array(prompt, openai::tool_shape(dialect::ToolShape::Wrap::FunctionObject), alloc),
+                   alloc);
   if (const Value* choice = json::member(prompt, "tool_choice"))
     body.AddMember("tool_choice", chat_tool_choice(*choice, body), alloc);
 
   body.AddMember("messages", chat_messages(prompt, body), alloc);
-  openai::merge_non_standard(prompt, body);
+  dialect::merge_extra_params(prompt, body, alloc);
   return openai::serialize(body);
 }
 
@@ -280,20 +270,20 @@ class ChatStreamDecoder : public Decoder {
       return;
     }
     std::string parse_error;
-    const Value* root = parser_.parse(data, &parse_error);
+    const Value* root = parse_record(record, &parse_error);
     if (!root) {
       // Some servers name an error event and send plain text in it.
       if (record.type == "error")
-        error_ = Error{ErrorCode::Provider, std::string(json::trim(data)), 0, record.data};
+        fail(ErrorCode::Provider, std::string(json::trim(data)), record.data);
       else
-        error_ = Error{ErrorCode::Protocol, "malformed chat stream event: " + parse_error, 0, record.data};
+        fail(ErrorCode::Protocol, "malformed chat stream event: " + parse_error, record.data);
       return;
     }
     if (!root->IsObject()) {
-      error_ = Error{ErrorCode::Protocol, "chat stream event is not a JSON object", 0, record.data};
+      fail(ErrorCode::Protocol, "chat stream event is not a JSON object", record.data);
       return;
     }
-    if (const Value* error = json::member(*root, "error"); openai::truthy(error)) {
+    if (const Value* error = json::member(*root, "error"); dialect::truthy(error)) {
       error_ = openai::provider_error(*error, record.data);
       return;
     }
@@ -304,12 +294,8 @@ class ChatStreamDecoder : public Decoder {
         on_choice(choice);
       }
     }
-    if (const Value* usage = json::object_member(*root, "usage")) {
-      int64_t input = json::int_member(*usage, "prompt_tokens");
-      int64_t output = json::int_member(*usage, "completion_tokens");
-      if (input >= 0) result_.input_tokens = input;
-      if (output >= 0) result_.output_tokens = output;
-    }
+    if (const Value* usage = json::object_member(*root, "usage"))
+      record_usage(json::int_member(*usage, "prompt_tokens"), json::int_member(*usage, "completion_tokens"));
   }
 
   // [DONE] or a finish_reason shows the answer complete; tool calls are parsed here.
@@ -317,7 +303,7 @@ class ChatStreamDecoder : public Decoder {
     if (error_ || finished_) return;
     finished_ = true;
     if (!complete_) {
-      error_ = Error{ErrorCode::Truncated, "the chat stream ended before [DONE] or a finish_reason", 0, ""};
+      fail(ErrorCode::Truncated, "the chat stream ended before [DONE] or a finish_reason");
       return;
     }
     if (!refusal_.empty()) {
@@ -362,25 +348,24 @@ class ChatStreamDecoder : public Decoder {
     if (!function) return;
     if (call.name.empty()) call.name.assign(json::string_member(*function, "name"));
     if (const Value* args = json::member(*function, "arguments")) {
-      if (args->IsString()) call.args_json.append(args->GetString(), args->GetStringLength());
-      else if (args->IsObject()) call.args_json = json::to_string(*args);  // whole object at once
+      if (args->IsString())
+        call.args_json.append(args->GetString(), args->GetStringLength());
+      else if (args->IsObject())
+        call.args_json = json::to_string(*args);  // whole object at once
     }
   }
 
   void finish_tool_calls() {
     std::stable_sort(pending_.begin(), pending_.end(),
                      [](const PendingToolCall& a, const PendingToolCall& b) { return a.index < b.index; });
-    for (auto& p : pending_) {
-      if (!openai::finish_tool_call(p.call, error_)) return;
-      result_.tool_calls.push_back(std::move(p.call));
-    }
+    for (auto& p : pending_)
+      if (!accept_tool_call(std::move(p.call), false)) return;
     pending_.clear();
   }
 
-  openai::RecordParser parser_;
   std::vector<PendingToolCall> pending_;
-  std::string refusal_;   // delta.refusal fragments, joined
-  bool done_ = false;     // [DONE] seen: later records are ignored
+  std::string refusal_;  // delta.refusal fragments, joined
+  bool done_ = false;    // [DONE] seen: later records are ignored
   bool finished_ = false;
 };
 
@@ -389,25 +374,25 @@ class ChatBodyDecoder : public Decoder {
  public:
   void on_record(const Record& record) override {
     if (error_ || complete_) return;
-    json::Document doc;
     std::string parse_error;
-    if (!json::parse(doc, record.data, &parse_error)) {
-      error_ = Error{ErrorCode::Protocol, "malformed chat response: " + parse_error, 0, record.data};
+    const Value* root = parse_record(record, &parse_error);
+    if (!root) {
+      fail(ErrorCode::Protocol, "malformed chat response: " + parse_error, record.data);
       return;
     }
+    const Value& doc = *root;
     if (!doc.IsObject()) {
-      error_ = Error{ErrorCode::Protocol, "chat response is not a JSON object", 0, record.data};
+      fail(ErrorCode::Protocol, "chat response is not a JSON object", record.data);
       return;
     }
-    if (const Value* error = json::member(doc, "error"); openai::truthy(error)) {
+    if (const Value* error = json::member(doc, "error"); dialect::truthy(error)) {
       error_ = openai::provider_error(*error, record.data);
       return;
     }
     if (const Value* choices = json::array_member(doc, "choices"); choices && choices->Size() > 0) {
       const Value& choice = (*choices)[0];
       if (const Value* message = json::object_member(choice, "message")) {
-        if (const Value* content = json::member(*message, "content"))
-          result_.text = openai::content_text(*content);
+        if (const Value* content = json::member(*message, "content")) result_.text = dialect::content_text(*content);
         std::string_view reasoning = json::string_member(*message, "reasoning_content");
         if (reasoning.empty()) reasoning = json::string_member(*message, "reasoning");
         result_.reasoning.assign(reasoning);
@@ -423,12 +408,13 @@ class ChatBodyDecoder : public Decoder {
             if (const Value* function = json::object_member(c, "function")) {
               call.name.assign(json::string_member(*function, "name"));
               if (const Value* args = json::member(*function, "arguments")) {
-                if (args->IsString()) call.args_json.assign(args->GetString(), args->GetStringLength());
-                else call.args_json = json::to_string(*args);
+                if (args->IsString())
+                  call.args_json.assign(args->GetString(), args->GetStringLength());
+                else
+                  call.args_json = json::to_string(*args);
               }
             }
-            if (!openai::finish_tool_call(call, error_)) return;
-            result_.tool_calls.push_back(std::move(call));
+            if (!accept_tool_call(std::move(call), false)) return;
           }
         }
       }
@@ -438,39 +424,24 @@ class ChatBodyDecoder : public Decoder {
         return;
       }
     }
-    if (const Value* usage = json::object_member(doc, "usage")) {
-      result_.input_tokens = json::int_member(*usage, "prompt_tokens");
-      result_.output_tokens = json::int_member(*usage, "completion_tokens");
-    }
+    if (const Value* usage = json::object_member(doc, "usage"))
+      record_usage(json::int_member(*usage, "prompt_tokens"), json::int_member(*usage, "completion_tokens"));
     complete_ = true;
   }
 
   void finish() override {
     if (error_ || complete_) return;
-    error_ = Error{ErrorCode::Truncated, "the chat response body was empty", 0, ""};
-  }
-};
-
-class OpenAiChatDialect : public Dialect {
- public:
-  std::string build_body(const std::string& canonical_prompt, bool streaming) const override {
-    return build_chat_body(canonical_prompt, streaming);
-  }
-  Format stream_format() const override { return Format::Sse; }
-  std::unique_ptr<Decoder> make_decoder(bool streaming) const override {
-    if (streaming) return std::make_unique<ChatStreamDecoder>();
-    return std::make_unique<ChatBodyDecoder>();
-  }
-  std::string error_message(const std::string& body) const override {
-    return openai::error_message_from_body(body);
+    fail(ErrorCode::Truncated, "the chat response body was empty");
   }
 };
 
 }  // namespace
 
 const Dialect& openai_chat_dialect() {
-  static const OpenAiChatDialect dialect;
-  return dialect;
+  static const PartsDialect instance(DialectParts{
+      build_chat_body, Format::Sse, make_decoder_of<ChatStreamDecoder, ChatBodyDecoder>,
+      [](const std::string& body) { return dialect::error_body_message(body, openai::describe_error, true); }});
+  return instance;
 }
 
 }  // namespace llm_native

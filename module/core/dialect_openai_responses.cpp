@@ -78,8 +78,7 @@ void add_reasoning_items(const Value& turn, Value& input, json::Document& body) 
   if (!multi_turn) return;
   if (const Value* items = json::array_member(*multi_turn, "openai-reasoning-items")) {
     for (const auto& item : items->GetArray())
-      push_reasoning_item(json::string_member(item, "id"), json::string_member(item, "encrypted_content"),
-                          input, body);
+      push_reasoning_item(json::string_member(item, "id"), json::string_member(item, "encrypted_content"), input, body);
     return;
   }
   push_reasoning_item(json::string_member(*multi_turn, "openai-reasoning-id"),
@@ -99,8 +98,10 @@ Value responses_input(const Value& prompt, json::Document& body) {
       for (const auto& result : results->GetArray()) {
         const Value* value = json::member(result, "result");
         std::string output;
-        if (value && value->IsString()) output.assign(value->GetString(), value->GetStringLength());
-        else if (value) output = json::to_string(*value);
+        if (value && value->IsString())
+          output.assign(value->GetString(), value->GetStringLength());
+        else if (value)
+          output = json::to_string(*value);
         Value item(rapidjson::kObjectType);
         item.AddMember("type", "function_call_output", alloc);
         item.AddMember("call_id", string_value(json::string_member(result, "call_id"), body), alloc);
@@ -119,8 +120,10 @@ Value responses_input(const Value& prompt, json::Document& body) {
     if (content || !has_tool_uses) {
       Value msg(rapidjson::kObjectType);
       msg.AddMember("role", string_value(role, body), alloc);
-      if (content) msg.AddMember("content", responses_content(*content, assistant, body), alloc);
-      else msg.AddMember("content", "", alloc);
+      if (content)
+        msg.AddMember("content", responses_content(*content, assistant, body), alloc);
+      else
+        msg.AddMember("content", "", alloc);
       input.PushBack(msg, alloc);
     }
     if (has_tool_uses) {
@@ -170,13 +173,14 @@ std::string build_responses_body(const std::string& canonical_prompt, bool strea
   if (json::has_string(prompt, "reasoning")) {
     Value reasoning(rapidjson::kObjectType);
     reasoning.AddMember("summary", "auto", alloc);
-    reasoning.AddMember(
-        "effort", rapidjson::StringRef(openai::openai_reasoning_effort(json::string_member(prompt, "reasoning"))),
-        alloc);
+    reasoning.AddMember("effort",
+                        rapidjson::StringRef(dialect::reasoning_effort(json::string_member(prompt, "reasoning"),
+                                                                       dialect::Effort::OpenAi)),
+                        alloc);
     body.AddMember("reasoning", reasoning, alloc);
   }
   if (const Value* temperature = json::member(prompt, "temperature"))
-    body.AddMember("temperature", openai::openai_temperature(*temperature), alloc);
+    body.AddMember("temperature", dialect::scaled_temperature(*temperature), alloc);
   // The Responses API name; llm sent max_tokens, which the API rejects.
   if (const Value* max_tokens = json::member(prompt, "max_tokens"))
     body.AddMember("max_output_tokens", copy(*max_tokens, body), alloc);
@@ -198,19 +202,10 @@ std::string build_responses_body(const std::string& canonical_prompt, bool strea
     body.AddMember("text", text, alloc);
   }
 
-  if (const Value* tools = json::array_member(prompt, "tools")) {
-    Value out(rapidjson::kArrayType);
-    for (const auto& tool : tools->GetArray()) {
-      Value entry(rapidjson::kObjectType);
-      entry.AddMember("type", "function", alloc);
-      entry.AddMember("name", string_value(json::string_member(tool, "name"), body), alloc);
-      if (json::has_string(tool, "description"))
-        entry.AddMember("description", string_value(json::string_member(tool, "description"), body), alloc);
-      entry.AddMember("parameters", openai::tool_parameters(tool, body), alloc);
-      out.PushBack(entry, alloc);
-    }
-    body.AddMember("tools", out, alloc);
-  }
+  if (json::array_member(prompt, "tools"))
+    body.AddMember("tools",
+                   dialect::tools_array(prompt, openai::tool_shape(dialect::ToolShape::Wrap::TypeFunction), alloc),
+                   alloc);
   if (const Value* choice = json::member(prompt, "tool_choice"))
     body.AddMember("tool_choice", responses_tool_choice(*choice, body), alloc);
 
@@ -222,7 +217,7 @@ std::string build_responses_body(const std::string& canonical_prompt, bool strea
   Value include(rapidjson::kArrayType);
   include.PushBack("reasoning.encrypted_content", alloc);
   body.AddMember("include", include, alloc);
-  openai::merge_non_standard(prompt, body);
+  dialect::merge_extra_params(prompt, body, alloc);
   return openai::serialize(body);
 }
 
@@ -235,8 +230,8 @@ struct ReasoningItem {
 };
 
 void add_reasoning(const Value& item, std::vector<ReasoningItem>& items) {
-  items.push_back({std::string(json::string_member(item, "id")),
-                   std::string(json::string_member(item, "encrypted_content"))});
+  items.push_back(
+      {std::string(json::string_member(item, "id")), std::string(json::string_member(item, "encrypted_content"))});
 }
 
 // {"openai-reasoning-id": id, "openai-encrypted-reasoning": enc}, the keys llm stores, for
@@ -279,8 +274,7 @@ std::string reasoning_multi_turn(const std::vector<ReasoningItem>& items) {
 
 // A refusal content part's text ({"type":"refusal","refusal":"..."}), or "".
 std::string_view refusal_of(const Value& part) {
-  return json::string_member(part, "type") == "refusal" ? json::string_member(part, "refusal")
-                                                        : std::string_view();
+  return json::string_member(part, "type") == "refusal" ? json::string_member(part, "refusal") : std::string_view();
 }
 
 // An incomplete response whose reason is content_filter was withheld, not answered.
@@ -333,7 +327,7 @@ void read_usage(const Value& response, ChatResult& result) {
 // The error of a failed response, or of an `error` event in either shape: nested
 // {"error":{...}} or the reference form with code/message at the top level.
 Error failure(const Value& holder, std::string_view raw, const char* fallback) {
-  if (const Value* error = json::member(holder, "error"); openai::truthy(error))
+  if (const Value* error = json::member(holder, "error"); dialect::truthy(error))
     return openai::provider_error(*error, raw);
   if (json::has_string(holder, "message")) return openai::provider_error(holder, raw);
   Error e;
@@ -357,17 +351,17 @@ class ResponsesStreamDecoder : public Decoder {
   void on_record(const Record& record) override {
     if (error_ || complete_) return;
     std::string parse_error;
-    const Value* root = parser_.parse(record.data, &parse_error);
+    const Value* root = parse_record(record, &parse_error);
     if (!root) {
       // A gateway may send a plain-text error event.
       if (record.type == "error")
-        error_ = Error{ErrorCode::Provider, std::string(json::trim(record.data)), 0, record.data};
+        fail(ErrorCode::Provider, std::string(json::trim(record.data)), record.data);
       else
-        error_ = Error{ErrorCode::Protocol, "malformed Responses stream event: " + parse_error, 0, record.data};
+        fail(ErrorCode::Protocol, "malformed Responses stream event: " + parse_error, record.data);
       return;
     }
     if (!root->IsObject()) {
-      error_ = Error{ErrorCode::Protocol, "Responses stream event is not a JSON object", 0, record.data};
+      fail(ErrorCode::Protocol, "Responses stream event is not a JSON object", record.data);
       return;
     }
     std::string_view type = json::string_member(*root, "type");
@@ -406,7 +400,7 @@ class ResponsesStreamDecoder : public Decoder {
 
   void finish() override {
     if (error_ || complete_) return;
-    error_ = Error{ErrorCode::Truncated, "the Responses stream ended before its terminal event", 0, ""};
+    fail(ErrorCode::Truncated, "the Responses stream ended before its terminal event");
   }
 
  private:
@@ -470,7 +464,7 @@ class ResponsesStreamDecoder : public Decoder {
     pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(index));
     p.call.id = p.item_id.empty() ? p.call_id : p.item_id;
     p.call.extra_json = call_id_extra(p.call_id);
-    if (openai::finish_tool_call(p.call, error_)) result_.tool_calls.push_back(std::move(p.call));
+    accept_tool_call(std::move(p.call), false);
   }
 
   void on_terminal(const Value& event) {
@@ -494,7 +488,6 @@ class ResponsesStreamDecoder : public Decoder {
     complete_ = true;
   }
 
-  openai::RecordParser parser_;
   std::vector<PendingCall> pending_;
   std::vector<ReasoningItem> reasoning_items_;
   std::string refusal_;
@@ -509,17 +502,18 @@ class ResponsesBodyDecoder : public Decoder {
  public:
   void on_record(const Record& record) override {
     if (error_ || complete_) return;
-    json::Document doc;
     std::string parse_error;
-    if (!json::parse(doc, record.data, &parse_error)) {
-      error_ = Error{ErrorCode::Protocol, "malformed Responses body: " + parse_error, 0, record.data};
+    const Value* root = parse_record(record, &parse_error);
+    if (!root) {
+      fail(ErrorCode::Protocol, "malformed Responses body: " + parse_error, record.data);
       return;
     }
+    const Value& doc = *root;
     if (!doc.IsObject()) {
-      error_ = Error{ErrorCode::Protocol, "Responses body is not a JSON object", 0, record.data};
+      fail(ErrorCode::Protocol, "Responses body is not a JSON object", record.data);
       return;
     }
-    if (openai::truthy(json::member(doc, "error")) || json::string_member(doc, "status") == "failed") {
+    if (dialect::truthy(json::member(doc, "error")) || json::string_member(doc, "status") == "failed") {
       error_ = failure(doc, record.data, "the response failed");
       return;
     }
@@ -549,8 +543,7 @@ class ResponsesBodyDecoder : public Decoder {
           call.name.assign(json::string_member(item, "name"));
           call.args_json.assign(json::string_member(item, "arguments"));
           call.extra_json = call_id_extra(call_id);
-          if (!openai::finish_tool_call(call, error_)) return;
-          result_.tool_calls.push_back(std::move(call));
+          if (!accept_tool_call(std::move(call), false)) return;
         }
       }
     }
@@ -566,30 +559,17 @@ class ResponsesBodyDecoder : public Decoder {
 
   void finish() override {
     if (error_ || complete_) return;
-    error_ = Error{ErrorCode::Truncated, "the Responses body was empty", 0, ""};
-  }
-};
-
-class OpenAiResponsesDialect : public Dialect {
- public:
-  std::string build_body(const std::string& canonical_prompt, bool streaming) const override {
-    return build_responses_body(canonical_prompt, streaming);
-  }
-  Format stream_format() const override { return Format::Sse; }
-  std::unique_ptr<Decoder> make_decoder(bool streaming) const override {
-    if (streaming) return std::make_unique<ResponsesStreamDecoder>();
-    return std::make_unique<ResponsesBodyDecoder>();
-  }
-  std::string error_message(const std::string& body) const override {
-    return openai::error_message_from_body(body);
+    fail(ErrorCode::Truncated, "the Responses body was empty");
   }
 };
 
 }  // namespace
 
 const Dialect& openai_responses_dialect() {
-  static const OpenAiResponsesDialect dialect;
-  return dialect;
+  static const PartsDialect instance(DialectParts{
+      build_responses_body, Format::Sse, make_decoder_of<ResponsesStreamDecoder, ResponsesBodyDecoder>,
+      [](const std::string& body) { return dialect::error_body_message(body, openai::describe_error, true); }});
+  return instance;
 }
 
 }  // namespace llm_native

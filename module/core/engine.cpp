@@ -46,26 +46,11 @@ std::string media_type(const char* content_type) {
 // The framing a 2xx response's Content-Type asks for, if it names a known one.
 std::optional<Format> format_for_media_type(const std::string& type, Format declared) {
   if (type == "text/event-stream") return Format::Sse;
-  if (type == "application/x-ndjson" || type == "application/jsonl" ||
-      type == "application/x-jsonlines" || type == "application/json-seq")
+  if (type == "application/x-ndjson" || type == "application/jsonl" || type == "application/x-jsonlines" ||
+      type == "application/json-seq")
     return Format::Ndjson;
   if (type == "application/json") return declared == Format::JsonArray ? Format::JsonArray : Format::Json;
   return std::nullopt;
-}
-
-std::string excerpt(const std::string& text, size_t limit = 300) {
-  std::string s = text.size() > limit ? text.substr(0, limit) + "..." : text;
-  for (char& c : s)
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-  size_t a = s.find_first_not_of(' ');
-  return a == std::string::npos ? std::string() : s.substr(a);
-}
-
-Error make_error(ErrorCode code, std::string message) {
-  Error e;
-  e.code = code;
-  e.message = std::move(message);
-  return e;
 }
 
 ErrorCode code_for_curl(CURLcode rc) {
@@ -75,8 +60,7 @@ ErrorCode code_for_curl(CURLcode rc) {
     case CURLE_UNSUPPORTED_PROTOCOL:
     case CURLE_URL_MALFORMAT:
     case CURLE_TOO_MANY_REDIRECTS:
-    case CURLE_WEIRD_SERVER_REPLY:
-      return ErrorCode::Protocol;
+    case CURLE_WEIRD_SERVER_REPLY: return ErrorCode::Protocol;
     case CURLE_OUT_OF_MEMORY: return ErrorCode::Internal;
     default: return ErrorCode::Connection;
   }
@@ -88,8 +72,8 @@ constexpr long kMaxRedirects = 5;
 
 // Headers that carry credentials and never go to another origin.
 bool credential_header(const std::string& name, const std::vector<std::string>& secret) {
-  static const char* const kCredentials[] = {"authorization", "cookie", "proxy-authorization",
-                                             "x-api-key", "x-goog-api-key", "api-key"};
+  static const char* const kCredentials[] = {"authorization", "cookie",         "proxy-authorization",
+                                             "x-api-key",     "x-goog-api-key", "api-key"};
   std::string n = lower(name);
   for (const char* c : kCredentials)
     if (n == c) return true;
@@ -140,24 +124,24 @@ struct Transfer final : RecordSink {
   const Dialect* dialect = nullptr;
   std::unique_ptr<Decoder> decoder;
   std::unique_ptr<Framer> framer;
-  bool decided = false;        // status and framing known (first body byte or end)
-  bool got_body = false;       // at least one body byte arrived
-  bool http_error = false;     // non-2xx: the body is collected as the error's payload
+  bool decided = false;     // status and framing known (first body byte or end)
+  bool got_body = false;    // at least one body byte arrived
+  bool http_error = false;  // non-2xx: the body is collected as the error's payload
   long status = 0;
   std::string error_body;
   std::optional<Error> failure;  // the first error; ends the request
   size_t published_text = 0, published_reasoning = 0;
   Clock::time_point last_data = Clock::now();
   // Budgets and flow control.
-  uint64_t decoded = 0;        // body bytes after content decoding, every hop
-  bool paused = false;         // the write callback paused the transfer (queue backlog)
-  size_t header_bytes = 0;     // this response's header bytes so far
-  bool headers_done = false;   // the blank line after this response's headers arrived
+  uint64_t decoded = 0;       // body bytes after content decoding, every hop
+  bool paused = false;        // the write callback paused the transfer (queue backlog)
+  size_t header_bytes = 0;    // this response's header bytes so far
+  bool headers_done = false;  // the blank line after this response's headers arrived
   // Redirects: where the request now goes, and how many hops it took.
   std::string current_url;
-  std::string origin;          // of the request as made
+  std::string origin;  // of the request as made
   long hops = 0;
-  bool preconnect = false;     // a connection opened ahead of requests: no events at all
+  bool preconnect = false;  // a connection opened ahead of requests: no events at all
 
   ~Transfer() override {
     if (easy) curl_easy_cleanup(easy);
@@ -184,6 +168,8 @@ struct Transfer final : RecordSink {
   }
 
   void on_error(Error&& error) override { fail(std::move(error)); }
+  // A decoder parses every JSON record: the framer's check parses it once for both.
+  json::RecordParser* json_parser() override { return decoder ? &decoder->parser() : nullptr; }
 
   void decide() {
     decided = true;
@@ -216,11 +202,10 @@ struct Transfer final : RecordSink {
   void publish_progress() {
     const ChatResult& r = decoder->result();
     size_t text_len = r.text.size() > published_text ? r.text.size() - published_text : 0;
-    size_t reasoning_len =
-        r.reasoning.size() > published_reasoning ? r.reasoning.size() - published_reasoning : 0;
+    size_t reasoning_len = r.reasoning.size() > published_reasoning ? r.reasoning.size() - published_reasoning : 0;
     if (text_len == 0 && reasoning_len == 0) return;
-    queue->push_progress(id, r.text.data() + published_text, text_len,
-                         r.reasoning.data() + published_reasoning, reasoning_len);
+    queue->push_progress(id, r.text.data() + published_text, text_len, r.reasoning.data() + published_reasoning,
+                         reasoning_len);
     published_text += text_len;
     published_reasoning += reasoning_len;
     meter->text_bytes.fetch_add(text_len + reasoning_len, std::memory_order_relaxed);
@@ -265,7 +250,7 @@ struct Transfer final : RecordSink {
 
   // libcurl's header callback: one header line at a time (the status line included).
   size_t on_header(const char* data, size_t size) {
-    if (meter->capture_limit) meter->capture(data, size);  // the debug log shows the head too
+    if (meter->capture_limit) meter->capture(data, size);     // the debug log shows the head too
     if (size >= 5 && std::string_view(data, 5) == "HTTP/") {  // a new response (1xx, redirect)
       header_bytes = 0;
       headers_done = false;
@@ -303,7 +288,7 @@ struct Transfer final : RecordSink {
 
   Error http_failure() {
     std::string body = utf8::sanitized(error_body);
-    std::string cause = dialect ? dialect->error_message(body) : excerpt(body);
+    std::string cause = dialect ? dialect->error_message(body) : excerpt(body, 300);
     std::string message = "HTTP " + std::to_string(status);
     if (!cause.empty()) message += ": " + cause;
     Error e = make_error(ErrorCode::Http, std::move(message));
@@ -413,7 +398,8 @@ struct Transfer final : RecordSink {
       return Hop::Refused;
     };
     if (spec.redirects == RedirectPolicy::None) return refuse("not followed (redirects are off)");
-    if (++hops > kMaxRedirects) return refuse("not followed: more than " + std::to_string(kMaxRedirects) + " redirects");
+    if (++hops > kMaxRedirects)
+      return refuse("not followed: more than " + std::to_string(kMaxRedirects) + " redirects");
     std::string scheme = target_origin.substr(0, target_origin.find(':'));
     if (scheme != "http" && scheme != "https") return refuse("to a URL that is not http or https refused");
     if (lower(current_url.substr(0, 6)) == "https:" && scheme == "http")
@@ -425,14 +411,16 @@ struct Transfer final : RecordSink {
     if (code == 303 && spec.method != "HEAD") drop_body();
     if (!same && has_body) {
       // 307 and 308 mean "send the same request there": that would hand the body over.
-      if (code == 307 || code == 308) return refuse("to another origin (" + target_origin + ") would re-send the request body; refused");
+      if (code == 307 || code == 308)
+        return refuse("to another origin (" + target_origin + ") would re-send the request body; refused");
       drop_body();
     }
     if (!same) {
       std::vector<std::string>& h = spec.headers;
-      h.erase(std::remove_if(h.begin(), h.end(),
-                             [&](const std::string& x) { return credential_header(header_name(x), spec.secret_headers); }),
-              h.end());
+      h.erase(
+          std::remove_if(h.begin(), h.end(),
+                         [&](const std::string& x) { return credential_header(header_name(x), spec.secret_headers); }),
+          h.end());
     }
     current_url = target;
     // Every later hop is judged against the origin the request has reached, so a chain
@@ -505,8 +493,7 @@ void set_connection_options(CURL* e, const RequestSpec& s, CURLSH* share) {
   // handshake to say whether it can multiplex rather than open a connection of its own.
   // Not over plain http: there libcurl learns that only from the first response's
   // headers, and a model can take seconds to send them.
-  if (s.url.size() > 6 && (s.url[4] == 's' || s.url[4] == 'S'))
-    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+  if (s.url.size() > 6 && (s.url[4] == 's' || s.url[4] == 'S')) curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
 }
 
 size_t write_callback(char* data, size_t size, size_t nmemb, void* user) {
@@ -541,9 +528,8 @@ void validate(const RequestSpec& spec) {
     throw std::invalid_argument("only http and https URLs are supported" +
                                 (is_token(scheme) ? " (not " + scheme + ")" : std::string()));
   }
-  if (spec.method.empty() ||
-      std::any_of(spec.method.begin(), spec.method.end(),
-                  [](char c) { return !std::isalpha(static_cast<unsigned char>(c)); }))
+  if (spec.method.empty() || std::any_of(spec.method.begin(), spec.method.end(),
+                                         [](char c) { return !std::isalpha(static_cast<unsigned char>(c)); }))
     throw std::invalid_argument("invalid HTTP method (letters only)");
   for (const std::string& h : spec.headers) {
     size_t colon = h.find(':');
@@ -840,7 +826,7 @@ RequestId Engine::start(RequestSpec spec) {
   auto t = std::make_unique<Transfer>();
   t->id = next_id.fetch_add(1);
   if (spec.dialect) {
-    t->dialect = &dialect_for(*spec.dialect);
+    t->dialect = spec.dialect;
     t->decoder = t->dialect->make_decoder(spec.streaming);
   }
   t->spec = std::move(spec);
@@ -866,7 +852,7 @@ void Engine::preconnect(RequestSpec spec) {
   spec.method = "HEAD";
   spec.body.clear();
   spec.headers.clear();
-  spec.dialect.reset();
+  spec.dialect = nullptr;
   spec.idle_timeout_ms = 0;
   if (spec.total_timeout_ms <= 0) spec.total_timeout_ms = 30000;
   validate(spec);

@@ -30,9 +30,9 @@ constexpr std::size_t kMaxHeaderLine = 64u << 10;
 
 // Which redirects are followed; every hop is checked, and none goes from https to http.
 enum class RedirectPolicy {
-  None,        // a 3xx is an HTTP error
-  SameOrigin,  // the same scheme, host and port as the request (the default)
-  CrossOrigin, // any http(s) origin, without credential headers or a request body
+  None,         // a 3xx is an HTTP error
+  SameOrigin,   // the same scheme, host and port as the request (the default)
+  CrossOrigin,  // any http(s) origin, without credential headers or a request body
 };
 // Parses "none", "same-origin", "cross-origin"; throws std::invalid_argument otherwise.
 RedirectPolicy parse_redirect_policy(const std::string& name);
@@ -43,13 +43,13 @@ struct RequestSpec {
   std::vector<std::string> headers;  // "Name: value"
   std::string body;
   Format format = Format::Json;      // how a 2xx body is framed (plain requests)
-  std::optional<DialectKind> dialect;  // set for chat requests: records go to its decoder
+  const Dialect* dialect = nullptr;  // set for chat requests: records go to its decoder
   bool streaming = false;            // chat requests: streamed or whole response
   long connect_timeout_ms = 10000;
-  long idle_timeout_ms = 60000;      // no body bytes for this long -> Timeout; 0 = none
-  long total_timeout_ms = 0;         // 0 = none
-  std::string proxy;                 // "" = libcurl's default (the environment's proxies)
-  bool insecure = false;             // skip TLS verification (never the default)
+  long idle_timeout_ms = 60000;  // no body bytes for this long -> Timeout; 0 = none
+  long total_timeout_ms = 0;     // 0 = none
+  std::string proxy;             // "" = libcurl's default (the environment's proxies)
+  bool insecure = false;         // skip TLS verification (never the default)
   std::size_t max_record = kDefaultMaxRecord;
   std::size_t max_response = kDefaultMaxResponse;  // decoded bytes; past it: TooLarge
   RedirectPolicy redirects = RedirectPolicy::SameOrigin;
@@ -97,7 +97,7 @@ class Engine {
  private:
   struct Worker;
   std::shared_ptr<Worker> worker_;
-  std::unordered_set<RequestId> live_;  // started and not yet drained to their terminal event
+  std::unordered_set<RequestId> live_;                            // started and not yet drained to their terminal event
   std::unordered_map<RequestId, std::shared_ptr<Meter>> meters_;  // of the live_ requests
   uint64_t started_ = 0;
   uint64_t preconnects_ = 0;

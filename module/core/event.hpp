@@ -36,9 +36,7 @@ struct Event {
   bool text_delivered = false;
   bool reasoning_delivered = false;
 
-  bool terminal() const {
-    return kind == EventKind::Done || kind == EventKind::Error || kind == EventKind::Cancelled;
-  }
+  bool terminal() const { return kind == EventKind::Done || kind == EventKind::Error || kind == EventKind::Cancelled; }
 };
 
 }  // namespace llm_native

@@ -42,8 +42,8 @@ void EventQueue::push(Event&& event) {
   ring_locked();
 }
 
-void EventQueue::push_progress(RequestId id, const char* text, size_t text_len,
-                               const char* reasoning, size_t reasoning_len) {
+void EventQueue::push_progress(RequestId id, const char* text, size_t text_len, const char* reasoning,
+                               size_t reasoning_len) {
   if (text_len == 0 && reasoning_len == 0) return;
   std::lock_guard<std::mutex> lock(mutex_);
   auto [it, first] = pending_.try_emplace(id);

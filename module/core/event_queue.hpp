@@ -42,8 +42,7 @@ class EventQueue {
   // Any thread.
   void push(Event&& event);
   // Any thread: append streamed text and reasoning for a chat request.
-  void push_progress(RequestId id, const char* text, size_t text_len, const char* reasoning,
-                     size_t reasoning_len);
+  void push_progress(RequestId id, const char* text, size_t text_len, const char* reasoning, size_t reasoning_len);
   // Main thread: the oldest queued events, in order, at most a batch of the limits' drain
   // size (always at least one event); Progress events carry the text and reasoning that
   // arrived since the request's previous Progress event. When events are left behind the

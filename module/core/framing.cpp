@@ -58,31 +58,24 @@ class BomFilter {
   std::size_t matched_ = 0;
 };
 
-Error make_error(ErrorCode code, std::string message, std::string body = {}) {
-  Error error;
-  error.code = code;
-  error.message = std::move(message);
-  error.body = std::move(body);
-  return error;
-}
-
 Error too_large(const char* what, std::size_t max_record) {
   return make_error(ErrorCode::TooLarge, std::string(what) + " exceeds the record size limit of " +
                                              std::to_string(max_record) + " bytes; dropped");
 }
 
-// A short, valid UTF-8 excerpt of text for error messages.
-std::string excerpt(std::string_view text, std::size_t limit = 80) {
-  if (text.size() <= limit) return utf8::sanitized(text);
-  std::size_t cut = limit;
-  // Do not cut inside a multi-byte sequence.
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  return utf8::sanitized(text.substr(0, cut)) + "...";
+constexpr std::size_t kExcerpt = 80;  // bytes of a record quoted in an error message
+
+// Checks that text is one JSON text within the limits: with the sink's parser when it
+// has one (record.parsed then holds the result), else without building anything.
+bool check_json(std::string_view text, Record& record, RecordSink& sink, std::string* error) {
+  if (json::RecordParser* parser = sink.json_parser()) {
+    record.parsed = parser->parse(text, error);
+    return record.parsed != nullptr;
+  }
+  return json::validate(text, error);
 }
 
-inline bool is_json_whitespace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
+inline bool is_json_whitespace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 bool is_blank(std::string_view text) {
   for (char c : text)
@@ -136,11 +129,11 @@ class SseFramer final : public Framer {
     const bool partial_line = !line_.empty() || discarding_line_;
     const bool pending_event = !data_.empty() || drop_event_;
     if (partial_line || pending_event) {
-      sink.on_error(make_error(
-          ErrorCode::Truncated,
-          partial_line ? "event stream ended inside a line; the partial line and its event were discarded"
-                       : "event stream ended without the blank line that dispatches the last event; "
-                         "that event was discarded"));
+      sink.on_error(make_error(ErrorCode::Truncated,
+                               partial_line
+                                   ? "event stream ended inside a line; the partial line and its event were discarded"
+                                   : "event stream ended without the blank line that dispatches the last event; "
+                                     "that event was discarded"));
     }
     line_.clear();
     discarding_line_ = false;
@@ -275,7 +268,7 @@ class SseFramer final : public Framer {
   std::string data_;
   std::string event_type_;
   std::string last_id_;
-  bool drop_event_ = false;       // the current event went over the limit
+  bool drop_event_ = false;  // the current event went over the limit
 };
 
 // ---------------------------------------------------------------------------------------
@@ -349,13 +342,13 @@ class NdjsonFramer final : public Framer {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);  // CR LF line end
     if (is_blank(line)) return;
     std::string parse_error;
-    if (!json::validate(line, &parse_error)) {
+    Record record;
+    if (!check_json(line, record, sink, &parse_error)) {
       sink.on_error(make_error(ErrorCode::Protocol, "NDJSON line " + std::to_string(line_number_) +
                                                         " is not valid JSON (" + parse_error +
-                                                        "): " + excerpt(line)));
+                                                        "): " + excerpt(line, kExcerpt)));
       return;
     }
-    Record record;
     record.data.assign(line.data(), line.size());
     sink.on_record(std::move(record));
   }
@@ -384,7 +377,7 @@ class JsonArrayFramer final : public Framer {
     switch (state_) {
       case State::NotArray:
         sink.on_error(make_error(ErrorCode::Protocol,
-                                 "expected a JSON array, the body starts with: " + excerpt(body_),
+                                 "expected a JSON array, the body starts with: " + excerpt(body_, kExcerpt),
                                  utf8::sanitized(body_)));
         break;
       case State::BeforeArray:
@@ -393,14 +386,11 @@ class JsonArrayFramer final : public Framer {
       case State::BeforeElement:
       case State::InElement:
       case State::AfterElement:
-        sink.on_error(make_error(ErrorCode::Truncated, std::string("unterminated array (state ") +
-                                                           state_name(state_) + " at EOF)"));
+        sink.on_error(make_error(ErrorCode::Truncated,
+                                 std::string("unterminated array (state ") + state_name(state_) + " at EOF)"));
         break;
-      case State::AfterArray:
-        closed_ = true;
-        break;
-      case State::Failed:
-        break;
+      case State::AfterArray: closed_ = true; break;
+      case State::Failed: break;
     }
     state_ = State::Failed;
     element_.clear();
@@ -454,9 +444,8 @@ class JsonArrayFramer final : public Framer {
           } else if (c == ']') {
             ++i;
             if (after_comma_) {
-              sink.on_error(make_error(ErrorCode::Protocol,
-                                       "unexpected ']' after ',' in the JSON array (element " +
-                                           std::to_string(element_count_ + 1) + " missing)"));
+              sink.on_error(make_error(ErrorCode::Protocol, "unexpected ']' after ',' in the JSON array (element " +
+                                                                std::to_string(element_count_ + 1) + " missing)"));
             }
             state_ = State::AfterArray;
           } else if (c == ',') {
@@ -468,9 +457,7 @@ class JsonArrayFramer final : public Framer {
           }
           break;
         }
-        case State::InElement:
-          i = scan_element(p, n, i, sink);
-          break;
+        case State::InElement: i = scan_element(p, n, i, sink); break;
         case State::AfterElement: {
           const char c = p[i];
           if (is_json_whitespace(c)) {
@@ -487,8 +474,8 @@ class JsonArrayFramer final : public Framer {
             char shown[8];
             std::snprintf(shown, sizeof shown, (c >= 0x20 && c < 0x7f) ? "'%c'" : "0x%02X",
                           static_cast<unsigned char>(c));
-            fail(sink, std::string("expected ',' or ']' after JSON array element ") +
-                           std::to_string(element_count_) + ", found " + shown);
+            fail(sink, std::string("expected ',' or ']' after JSON array element ") + std::to_string(element_count_) +
+                           ", found " + shown);
             return;
           }
           break;
@@ -508,8 +495,7 @@ class JsonArrayFramer final : public Framer {
           body_.append(p + i, take);
           return;
         }
-        case State::Failed:
-          return;
+        case State::Failed: return;
       }
     }
   }
@@ -587,8 +573,7 @@ class JsonArrayFramer final : public Framer {
     const std::size_t piece = (complete ? end : n) - start;
     if (!skipping_element_) {
       if (element_.size() + piece > max_record_) {
-        sink.on_error(too_large(("JSON array element " + std::to_string(element_count_ + 1)).c_str(),
-                                max_record_));
+        sink.on_error(too_large(("JSON array element " + std::to_string(element_count_ + 1)).c_str(), max_record_));
         skipping_element_ = true;
         element_.clear();
         element_.shrink_to_fit();
@@ -609,14 +594,14 @@ class JsonArrayFramer final : public Framer {
       return;
     }
     std::string parse_error;
-    if (!json::validate(element_, &parse_error)) {
+    Record record;
+    if (!check_json(element_, record, sink, &parse_error)) {
       sink.on_error(make_error(ErrorCode::Protocol, "JSON array element " + std::to_string(element_count_) +
                                                         " is not valid JSON (" + parse_error +
-                                                        "): " + excerpt(element_)));
+                                                        "): " + excerpt(element_, kExcerpt)));
       element_.clear();
       return;
     }
-    Record record;
     record.data = std::move(element_);
     element_ = std::string();
     sink.on_record(std::move(record));
@@ -626,8 +611,8 @@ class JsonArrayFramer final : public Framer {
   BomFilter bom_;
   State state_ = State::BeforeArray;
   Kind kind_ = Kind::Scalar;
-  std::string element_;   // bytes of the element being scanned
-  std::string body_;      // leading whitespace, then the whole body if it is not an array
+  std::string element_;  // bytes of the element being scanned
+  std::string body_;     // leading whitespace, then the whole body if it is not an array
   std::size_t element_count_ = 0;
   long depth_ = 0;
   bool in_string_ = false;
@@ -654,12 +639,12 @@ class JsonFramer final : public Framer {
     finished_ = true;
     if (too_large_) return;  // already reported
     std::string parse_error;
-    if (!json::validate(body_, &parse_error)) {
+    Record record;
+    if (!check_json(body_, record, sink, &parse_error)) {
       std::string message = body_.empty() ? std::string("empty body where JSON was expected")
                                           : "the body is not valid JSON (" + parse_error + ")";
       sink.on_error(make_error(ErrorCode::Protocol, std::move(message), utf8::sanitized(body_)));
     } else {
-      Record record;
       record.data = std::move(body_);
       parsed_ = true;
       sink.on_record(std::move(record));

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <memory>
 
+#include "json_util.hpp"
 #include "record.hpp"
 
 namespace llm_native {
@@ -20,6 +21,10 @@ class RecordSink {
   virtual ~RecordSink() = default;
   virtual void on_record(Record&& record) = 0;
   virtual void on_error(Error&& error) = 0;
+  // A sink that will parse the JSON records anyway returns its parser: the framer then
+  // checks each record by parsing it there (the same limits as json::validate) and hands
+  // the result over in Record::parsed, so a record is parsed once, not twice.
+  virtual json::RecordParser* json_parser() { return nullptr; }
 };
 
 class Framer {

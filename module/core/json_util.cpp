@@ -7,10 +7,6 @@
 
 namespace llm_native::json {
 
-namespace {
-
-// A raw NUL is never valid JSON, but RapidJSON reads it as the end of the document and
-// would accept whatever follows it.
 bool refuse_nul(std::string_view text, std::string* error) {
   if (size_t nul = text.find('\0'); nul != std::string_view::npos) {
     if (error) *error = "NUL byte in JSON text at offset " + std::to_string(nul);
@@ -19,7 +15,7 @@ bool refuse_nul(std::string_view text, std::string* error) {
   return false;
 }
 
-constexpr unsigned kFlags = rapidjson::kParseFullPrecisionFlag | rapidjson::kParseValidateEncodingFlag;
+namespace {
 
 // Accepts every SAX event: validate() needs the checks, not the values.
 struct Ignore : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Ignore> {
@@ -36,7 +32,7 @@ bool parse(Document& doc, std::string_view text, std::string* error) {
   // A plain MemoryStream: Parse(str, length) wraps it in an EncodedInputStream, which
   // silently skips any of the bytes EF, BB, BF at the start ("\xBF2" would parse as 2).
   rapidjson::MemoryStream stream(text.data(), text.size());
-  return parse_limited<kFlags>(doc, stream, text, error);
+  return parse_limited<kParseFlags>(doc, stream, text, error);
 }
 
 bool validate(std::string_view text, std::string* error) {
@@ -45,8 +41,7 @@ bool validate(std::string_view text, std::string* error) {
   Ignore ignore;
   LimitChecker<Ignore, rapidjson::MemoryStream> checker(ignore, stream, text);
   rapidjson::Reader reader;
-  rapidjson::ParseResult result =
-      reader.Parse<kFlags | rapidjson::kParseIterativeFlag>(stream, checker);
+  rapidjson::ParseResult result = reader.Parse<kParseFlags | rapidjson::kParseIterativeFlag>(stream, checker);
   if (!result.IsError()) return true;
   if (error) {
     const char* violation = checker.violation();
@@ -54,6 +49,20 @@ bool validate(std::string_view text, std::string* error) {
              std::to_string(violation ? checker.violation_offset() : result.Offset());
   }
   return false;
+}
+
+RecordParser::RecordParser() : pool_(pool_buffer_, kPoolBufferSize), doc_(&pool_, 1024, &pool_) {}
+
+const Value* RecordParser::parse(std::string_view text, std::string* error) {
+  // The pool serves both the values and the parse stack; nothing from the previous
+  // record is referenced any more, so resetting it reuses the same memory.
+  pool_.Clear();
+  if (refuse_nul(text, error)) return nullptr;
+  scratch_.assign(text.data(), text.size());
+  // Iterative and within the limits Emacs can read (json_util.hpp).
+  rapidjson::InsituStringStream stream(&scratch_[0]);
+  if (!parse_limited<kParseFlags | rapidjson::kParseInsituFlag>(doc_, stream, text, error)) return nullptr;
+  return &doc_;
 }
 
 const Value* member(const Value& obj, const char* key) {
@@ -108,8 +117,7 @@ void put(Value& obj, std::string_view key, Value&& v, Alloc& a) {
 
 void parse_prompt(Document& prompt, const std::string& text) {
   std::string error;
-  if (!parse(prompt, text, &error))
-    throw std::invalid_argument("canonical prompt is not valid JSON: " + error);
+  if (!parse(prompt, text, &error)) throw std::invalid_argument("canonical prompt is not valid JSON: " + error);
   if (!prompt.IsObject()) throw std::invalid_argument("canonical prompt is not a JSON object");
 }
 
@@ -119,16 +127,6 @@ std::string_view trim(std::string_view text) {
   if (start == std::string_view::npos) return {};
   auto end = text.find_last_not_of(blanks);
   return text.substr(start, end - start + 1);
-}
-
-std::string error_body_message(std::string_view body, std::string (*describe)(const Value&)) {
-  Document doc;
-  if (parse(doc, body)) {
-    const Value* root = &doc;
-    if (root->IsArray() && !root->Empty()) root = &(*root)[0];
-    if (const Value* error = member(*root, "error")) return describe(*error);
-  }
-  return trimmed_body(body);
 }
 
 std::string to_string(const Value& v) {

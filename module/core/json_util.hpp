@@ -26,6 +26,13 @@ using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 // recursing off the worker thread's stack.
 constexpr int kMaxDepth = 512;
 
+// The RapidJSON flags of every parse: full precision, UTF-8 validated.
+constexpr unsigned kParseFlags = rapidjson::kParseFullPrecisionFlag | rapidjson::kParseValidateEncodingFlag;
+
+// A raw NUL is never valid JSON, but RapidJSON reads it as the end of the document and
+// would accept whatever follows it. True (with *error set) when text has one.
+bool refuse_nul(std::string_view text, std::string* error);
+
 // Parses text iteratively (full precision, UTF-8 validated, the limits above). Returns
 // false and sets *error to a short message ("Missing a name for object member. at offset
 // 5", "JSON nested deeper than 512 levels at offset 512") on failure.
@@ -50,22 +57,23 @@ class LimitChecker {
   bool Uint(unsigned u) { return inner_.Uint(u); }
   bool Int64(int64_t i) { return inner_.Int64(i); }
   bool Uint64(uint64_t u) {
-    if (u > static_cast<uint64_t>(INT64_MAX)) return violate("integer outside the 64-bit range Emacs reads");
+    if (u > static_cast<uint64_t>(INT64_MAX))
+      return violate("integer outside the 64-bit range Emacs reads", number_end());
     return inner_.Uint64(u);
   }
   bool Double(double d) {
     // RapidJSON hands an integer literal too large for 64 bits over as a double; Emacs
     // 28 refuses it ("too big integer"). A float literal has '.', 'e' or 'E'.
-    if (integer_literal()) return violate("integer outside the 64-bit range Emacs reads");
+    if (integer_literal()) return violate("integer outside the 64-bit range Emacs reads", number_end());
     return inner_.Double(d);
   }
   bool RawNumber(const Ch* s, rapidjson::SizeType n, bool copy) { return inner_.RawNumber(s, n, copy); }
   bool String(const Ch* s, rapidjson::SizeType n, bool copy) {
-    if (n && std::memchr(s, 0, n)) return violate("\\u0000 in a string");
+    if (n && std::memchr(s, 0, n)) return violate("\\u0000 in a string", string_end());
     return inner_.String(s, n, copy);
   }
   bool Key(const Ch* s, rapidjson::SizeType n, bool copy) {
-    if (n && std::memchr(s, 0, n)) return violate("\\u0000 in an object key");
+    if (n && std::memchr(s, 0, n)) return violate("\\u0000 in an object key", string_end());
     return inner_.Key(s, n, copy);
   }
   bool StartObject() { return enter() && inner_.StartObject(); }
@@ -88,10 +96,31 @@ class LimitChecker {
     if (++depth_ > kMaxDepth) return violate("JSON nested deeper than 512 levels");
     return true;
   }
-  bool violate(const char* what) {
+  bool violate(const char* what) { return violate(what, stream_.Tell()); }
+  bool violate(const char* what, std::size_t offset) {
     violation_ = what;
-    offset_ = stream_.Tell();
+    offset_ = offset;
     return false;
+  }
+  // Where the string just read ends: an in-situ stream still stands at its opening quote,
+  // a copying one after its closing quote (never followed by another quote).
+  std::size_t string_end() {
+    std::size_t at = stream_.Tell();
+    if (at >= source_.size() || source_[at] != '"') return at;
+    for (++at; at < source_.size() && source_[at] != '"'; ++at)
+      if (source_[at] == '\\') ++at;
+    return at + 1;
+  }
+  // Where the number just read ends, whichever side of it the stream stands (see below):
+  // the same offset for every kind of stream.
+  std::size_t number_end() {
+    std::size_t at = stream_.Tell();
+    auto number_byte = [](char c) {
+      return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
+    };
+    if (at < source_.size() && ((source_[at] >= '0' && source_[at] <= '9') || source_[at] == '-'))
+      while (at < source_.size() && number_byte(source_[at])) ++at;
+    return at;
   }
   // The stream stands after the number, or (for string streams, which RapidJSON copies
   // while it reads a number) still at its start: a number is never followed by a digit
@@ -99,7 +128,9 @@ class LimitChecker {
   bool integer_literal() {
     std::size_t at = stream_.Tell();
     if (at > source_.size()) return false;
-    auto number_byte = [](char c) { return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E'; };
+    auto number_byte = [](char c) {
+      return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
+    };
     auto fraction = [](char c) { return c == '.' || c == 'e' || c == 'E'; };
     if (at < source_.size() && ((source_[at] >= '0' && source_[at] <= '9') || source_[at] == '-')) {
       for (std::size_t i = at; i < source_.size() && number_byte(source_[i]); ++i)
@@ -145,11 +176,34 @@ bool parse_limited(Doc& doc, Stream& stream, std::string_view source, std::strin
   return false;
 }
 
+// The pooled parser of every record: parses one at a time without a fresh heap allocation per record: the text is
+// copied into a reused buffer and parsed in place, values live in a pool that is reset
+// before each parse. The parsed root stays valid until the next parse() call. The limits
+// are json::parse's (json_util.hpp), UTF-8 validated, with the same messages.
+class RecordParser {
+ public:
+  RecordParser();
+  RecordParser(const RecordParser&) = delete;
+  RecordParser& operator=(const RecordParser&) = delete;
+
+  // Returns the root value, or nullptr on malformed JSON (then *error says why).
+  const json::Value* parse(std::string_view text, std::string* error);
+
+ private:
+  using Pool = rapidjson::MemoryPoolAllocator<>;
+  using Doc = rapidjson::GenericDocument<rapidjson::UTF8<>, Pool, Pool>;
+  static constexpr std::size_t kPoolBufferSize = 16 * 1024;
+  alignas(8) char pool_buffer_[kPoolBufferSize];
+  Pool pool_;
+  std::string scratch_;
+  Doc doc_;
+};
+
 // Member lookups that tolerate a missing key, a null, or a value of another type.
-const Value* member(const Value& obj, const char* key);            // any non-null value
-const Value* object_member(const Value& obj, const char* key);     // objects only
-const Value* array_member(const Value& obj, const char* key);      // arrays only
-std::string_view string_member(const Value& obj, const char* key); // "" unless a string
+const Value* member(const Value& obj, const char* key);             // any non-null value
+const Value* object_member(const Value& obj, const char* key);      // objects only
+const Value* array_member(const Value& obj, const char* key);       // arrays only
+std::string_view string_member(const Value& obj, const char* key);  // "" unless a string
 bool has_string(const Value& obj, const char* key);
 int64_t int_member(const Value& obj, const char* key, int64_t fallback = -1);
 bool bool_member(const Value& obj, const char* key, bool fallback = false);
@@ -173,20 +227,10 @@ void parse_prompt(Document& prompt, const std::string& text);
 // text without leading and trailing blanks (space, tab, CR, LF).
 std::string_view trim(std::string_view text);
 
-// The fallback error message of an error body that is not the provider's error shape.
-inline std::string trimmed_body(std::string_view body) { return std::string(trim(body)); }
-
-// The message of an HTTP error body: describe() of its "error" member (also when the body
-// is an array whose first element holds it, as gateways and Vertex send), else the
-// trimmed body.
-std::string error_body_message(std::string_view body, std::string (*describe)(const Value&));
-
 // Writes s as a JSON string value.
 inline void write_string(Writer& w, std::string_view s) {
   w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
-inline void write_key(Writer& w, std::string_view s) {
-  w.Key(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
+inline void write_key(Writer& w, std::string_view s) { w.Key(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
 
 }  // namespace llm_native::json

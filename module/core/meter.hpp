@@ -22,10 +22,10 @@ struct Meter {
   explicit Meter(std::size_t capture_limit) : capture_limit(capture_limit) {}
 
   const Clock::time_point started = Clock::now();
-  const std::size_t capture_limit;        // raw response bytes kept at most; 0 = none
-  std::atomic<uint64_t> bytes{0};         // body bytes received (after content decoding)
-  std::atomic<uint64_t> text_bytes{0};    // chat: text and reasoning bytes decoded so far
-  std::atomic<long> status{0};            // HTTP status once known
+  const std::size_t capture_limit;      // raw response bytes kept at most; 0 = none
+  std::atomic<uint64_t> bytes{0};       // body bytes received (after content decoding)
+  std::atomic<uint64_t> text_bytes{0};  // chat: text and reasoning bytes decoded so far
+  std::atomic<long> status{0};          // HTTP status once known
   // Microseconds since `started`; -1 until it happened.
   std::atomic<int64_t> first_byte_us{-1};   // first body byte
   std::atomic<int64_t> first_token_us{-1};  // first text delta or record

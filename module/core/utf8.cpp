@@ -20,12 +20,16 @@ Sequence classify(const unsigned char* p, std::size_t n, std::size_t* length) {
     continuation_count = 1;
   } else if (lead >= 0xE0 && lead <= 0xEF) {
     continuation_count = 2;
-    if (lead == 0xE0) lower = 0xA0;       // overlong
-    else if (lead == 0xED) upper = 0x9F;  // surrogates
+    if (lead == 0xE0)
+      lower = 0xA0;  // overlong
+    else if (lead == 0xED)
+      upper = 0x9F;  // surrogates
   } else if (lead >= 0xF0 && lead <= 0xF4) {
     continuation_count = 3;
-    if (lead == 0xF0) lower = 0x90;       // overlong
-    else if (lead == 0xF4) upper = 0x8F;  // above U+10FFFF
+    if (lead == 0xF0)
+      lower = 0x90;  // overlong
+    else if (lead == 0xF4)
+      upper = 0x8F;  // above U+10FFFF
   } else {
     *length = 1;  // continuation byte without a lead, C0, C1, F5..FF
     return Sequence::Invalid;

@@ -16,9 +16,7 @@ inline constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
 // Length of the longest prefix of text that is valid UTF-8 (text.size() when all valid).
 std::size_t valid_prefix_length(std::string_view text);
 
-inline bool is_valid(std::string_view text) {
-  return valid_prefix_length(text) == text.size();
-}
+inline bool is_valid(std::string_view text) { return valid_prefix_length(text) == text.size(); }
 
 // Appends text to out with every invalid sequence replaced by U+FFFD. Valid input is
 // appended in one piece.

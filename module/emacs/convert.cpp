@@ -42,14 +42,15 @@ RequestSpec spec_from_plist(const Env& env, emacs_value plist) {
   if (v = plist_get(env, plist, Sym::k_format); env.truthy(v))
     spec.format = parse_format(env.to_string(env.call("symbol-name", {v})));
   if (v = plist_get(env, plist, Sym::k_dialect); env.truthy(v))
-    spec.dialect = parse_dialect(string_arg(env, v, ":dialect"));
+    spec.dialect = &find_dialect(string_arg(env, v, ":dialect"));
   spec.streaming = env.truthy(plist_get(env, plist, Sym::k_streaming));
   // A chat's body made here from its canonical prompt: no Lisp string of it on the way.
   if (env.truthy(prompt)) {
     if (!spec.dialect) throw std::invalid_argument(":prompt needs a :dialect");
     spec.body = build_body(*spec.dialect, string_arg(env, prompt, ":prompt"), spec.streaming);
   }
-  spec.connect_timeout_ms = millis_arg(env, plist_get(env, plist, Sym::k_connect_timeout), ":connect-timeout", spec.connect_timeout_ms);
+  spec.connect_timeout_ms =
+      millis_arg(env, plist_get(env, plist, Sym::k_connect_timeout), ":connect-timeout", spec.connect_timeout_ms);
   spec.idle_timeout_ms = millis_arg(env, plist_get(env, plist, Sym::k_idle_timeout), ":idle-timeout", 0);
   spec.total_timeout_ms = millis_arg(env, plist_get(env, plist, Sym::k_timeout), ":timeout", 0);
   if (v = plist_get(env, plist, Sym::k_proxy); env.truthy(v)) spec.proxy = string_arg(env, v, ":proxy");
@@ -66,8 +67,7 @@ RequestSpec spec_from_plist(const Env& env, emacs_value plist) {
     spec.max_response = static_cast<std::size_t>(n);
   }
   if (v = plist_get(env, plist, Sym::k_redirects); env.truthy(v)) {
-    if (!env.is_type(v, "symbol"))
-      throw std::invalid_argument(":redirects must be none, same-origin or cross-origin");
+    if (!env.is_type(v, "symbol")) throw std::invalid_argument(":redirects must be none, same-origin or cross-origin");
     spec.redirects = parse_redirect_policy(env.to_string(env.call("symbol-name", {v})));
   }
   for (v = plist_get(env, plist, Sym::k_secret_headers); env.truthy(v); v = env.call(Sym::cdr, {v}))
@@ -108,8 +108,10 @@ emacs_value event_to_lisp(const Env& env, const Event& e) {
       std::vector<emacs_value> result{e.text_delivered ? env.t() : env.string(r.text),
                                       e.reasoning_delivered ? env.t() : opt_string(env, r.reasoning),
                                       env.list(calls),
-                                      opt_count(env, r.input_tokens), opt_count(env, r.output_tokens),
-                                      opt_string(env, r.finish_reason), opt_string(env, r.multi_turn_json)};
+                                      opt_count(env, r.input_tokens),
+                                      opt_count(env, r.output_tokens),
+                                      opt_string(env, r.finish_reason),
+                                      opt_string(env, r.multi_turn_json)};
       items.push_back(env.vector(result));
       break;
     }
@@ -120,16 +122,14 @@ emacs_value event_to_lisp(const Env& env, const Event& e) {
       items.push_back(e.error.http_status ? env.integer(e.error.http_status) : env.nil());
       items.push_back(opt_string(env, e.error.body));
       break;
-    case EventKind::Cancelled:
-      items.push_back(env.sym(Sym::cancelled));
-      break;
+    case EventKind::Cancelled: items.push_back(env.sym(Sym::cancelled)); break;
   }
   return env.list(items);
 }
 
-std::string build_body(DialectKind dialect, const std::string& prompt, bool streaming) {
+std::string build_body(const Dialect& dialect, const std::string& prompt, bool streaming) {
   try {
-    return dialect_for(dialect).build_body(prompt, streaming);
+    return dialect.build_body(prompt, streaming);
   } catch (const std::invalid_argument& e) {
     throw LispError("llm-native-unsupported", e.what());
   }

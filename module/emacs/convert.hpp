@@ -14,7 +14,7 @@ RequestSpec spec_from_plist(const Env& env, emacs_value plist);
 
 // DIALECT's request body for the canonical PROMPT JSON. What the protocol cannot carry
 // (a PDF to an OpenAI-compatible server, say) signals llm-native-unsupported.
-std::string build_body(DialectKind dialect, const std::string& prompt, bool streaming);
+std::string build_body(const Dialect& dialect, const std::string& prompt, bool streaming);
 
 // One event as a list:
 //   (ID record TYPE DATA EVENT-ID)      TYPE and EVENT-ID nil unless SSE

@@ -19,12 +19,40 @@ emacs_value Env::string(std::string_view text) const {
 emacs_value g_symbols[static_cast<int>(Sym::count)];
 
 void init_symbols(emacs_env* env) {
-  static const char* const names[] = {
-      "nil", "t", "list", "vector", "plist-get", "car", "cdr", "string-bytes", "string", "integer", "float", "user-ptr",
-      "record", "progress", "done", "error", "cancelled",
-      ":url", ":method", ":body", ":prompt", ":headers", ":format", ":dialect", ":streaming",
-      ":connect-timeout", ":idle-timeout", ":timeout", ":proxy", ":insecure", ":max-record-size",
-      ":max-response-size", ":redirects", ":secret-headers"};
+  static const char* const names[] = {"nil",
+                                      "t",
+                                      "list",
+                                      "vector",
+                                      "plist-get",
+                                      "car",
+                                      "cdr",
+                                      "string-bytes",
+                                      "string",
+                                      "integer",
+                                      "float",
+                                      "user-ptr",
+                                      "record",
+                                      "progress",
+                                      "done",
+                                      "error",
+                                      "cancelled",
+                                      ":url",
+                                      ":method",
+                                      ":body",
+                                      ":prompt",
+                                      ":headers",
+                                      ":format",
+                                      ":dialect",
+                                      ":streaming",
+                                      ":connect-timeout",
+                                      ":idle-timeout",
+                                      ":timeout",
+                                      ":proxy",
+                                      ":insecure",
+                                      ":max-record-size",
+                                      ":max-response-size",
+                                      ":redirects",
+                                      ":secret-headers"};
   static_assert(sizeof names / sizeof names[0] == static_cast<int>(Sym::count), "one name per Sym");
   for (int i = 0; i < static_cast<int>(Sym::count); ++i) {
     emacs_value v = env->intern(env, names[i]);
@@ -59,12 +87,6 @@ double Env::to_number(emacs_value v) const {
   double d = env_->extract_float(env_, v);
   check();
   return d;
-}
-
-std::string Env::type_name(emacs_value v) const {
-  emacs_value ty = env_->type_of(env_, v);
-  check();
-  return to_string(call("symbol-name", {ty}));
 }
 
 void signal_error(emacs_env* raw, const char* symbol, const char* message) noexcept {

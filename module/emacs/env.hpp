@@ -18,19 +18,47 @@ struct LispExit {};
 
 // An error to signal as a Lisp error symbol, with a message.
 struct LispError : std::runtime_error {
-  LispError(std::string symbol, const std::string& message)
-      : std::runtime_error(message), symbol(std::move(symbol)) {}
+  LispError(std::string symbol, const std::string& message) : std::runtime_error(message), symbol(std::move(symbol)) {}
   std::string symbol;
 };
 
 // Symbols the hot paths use (each request start, each drained event), interned once at
 // module load and kept as global references, so that using one is no call into Emacs.
 enum class Sym {
-  nil, t, list, vector, plist_get, car, cdr, string_bytes, string, integer, float_, user_ptr,
-  record, progress, done, error, cancelled,
-  k_url, k_method, k_body, k_prompt, k_headers, k_format, k_dialect, k_streaming,
-  k_connect_timeout, k_idle_timeout, k_timeout, k_proxy, k_insecure, k_max_record_size,
-  k_max_response_size, k_redirects, k_secret_headers,
+  nil,
+  t,
+  list,
+  vector,
+  plist_get,
+  car,
+  cdr,
+  string_bytes,
+  string,
+  integer,
+  float_,
+  user_ptr,
+  record,
+  progress,
+  done,
+  error,
+  cancelled,
+  k_url,
+  k_method,
+  k_body,
+  k_prompt,
+  k_headers,
+  k_format,
+  k_dialect,
+  k_streaming,
+  k_connect_timeout,
+  k_idle_timeout,
+  k_timeout,
+  k_proxy,
+  k_insecure,
+  k_max_record_size,
+  k_max_response_size,
+  k_redirects,
+  k_secret_headers,
   count
 };
 
@@ -79,13 +107,11 @@ class Env {
   emacs_value call(const char* function, std::initializer_list<emacs_value> args) const {
     return call(intern(function), args);
   }
-  emacs_value call(Sym function, std::initializer_list<emacs_value> args) const {
-    return call(sym(function), args);
-  }
+  emacs_value call(Sym function, std::initializer_list<emacs_value> args) const { return call(sym(function), args); }
   emacs_value call(emacs_value function, std::initializer_list<emacs_value> args) const {
     // funcall does not write to its arguments.
-    emacs_value v = env_->funcall(env_, function, static_cast<ptrdiff_t>(args.size()),
-                                  const_cast<emacs_value*>(args.begin()));
+    emacs_value v =
+        env_->funcall(env_, function, static_cast<ptrdiff_t>(args.size()), const_cast<emacs_value*>(args.begin()));
     check();
     return v;
   }
@@ -108,7 +134,6 @@ class Env {
     return n;
   }
   double to_number(emacs_value v) const;  // integer or float
-  std::string type_name(emacs_value v) const;  // (symbol-name (type-of v))
   bool is_type(emacs_value v, const char* type) const {
     emacs_value ty = env_->type_of(env_, v);
     check();

@@ -51,8 +51,7 @@ void finalize_runtime(void* ptr) noexcept {
 }
 
 Runtime& runtime_arg(const Env& env, emacs_value v) {
-  if (!env.is_type(v, Sym::user_ptr) ||
-      env.raw()->get_user_finalizer(env.raw(), v) != finalize_runtime)
+  if (!env.is_type(v, Sym::user_ptr) || env.raw()->get_user_finalizer(env.raw(), v) != finalize_runtime)
     throw LispError("wrong-type-argument", "not an llm-native runtime");
   auto* rt = static_cast<Runtime*>(env.raw()->get_user_ptr(env.raw(), v));
   env.check();
@@ -121,8 +120,7 @@ emacs_value mod_drain(emacs_env* raw, ptrdiff_t, emacs_value* args, void*) noexc
 
 emacs_value mod_close(emacs_env* raw, ptrdiff_t, emacs_value* args, void*) noexcept {
   return boundary(raw, [&](Env& env) {
-    if (!env.is_type(args[0], "user-ptr") ||
-        raw->get_user_finalizer(raw, args[0]) != finalize_runtime)
+    if (!env.is_type(args[0], "user-ptr") || raw->get_user_finalizer(raw, args[0]) != finalize_runtime)
       throw LispError("wrong-type-argument", "not an llm-native runtime");
     auto* rt = static_cast<Runtime*>(raw->get_user_ptr(raw, args[0]));
     env.check();
@@ -135,10 +133,9 @@ emacs_value mod_stats(emacs_env* raw, ptrdiff_t, emacs_value* args, void*) noexc
   return boundary(raw, [&](Env& env) {
     Runtime& rt = runtime_arg(env, args[0]);
     EngineStats s = rt.engine->stats();
-    std::vector<emacs_value> items{
-        env.intern(":started"), env.integer(static_cast<int64_t>(s.started)),
-        env.intern(":active"),  env.integer(static_cast<int64_t>(s.active)),
-        env.intern(":rings"),   env.integer(static_cast<int64_t>(s.rings))};
+    std::vector<emacs_value> items{env.intern(":started"), env.integer(static_cast<int64_t>(s.started)),
+                                   env.intern(":active"),  env.integer(static_cast<int64_t>(s.active)),
+                                   env.intern(":rings"),   env.integer(static_cast<int64_t>(s.rings))};
     return env.list(items);
   });
 }
@@ -175,14 +172,13 @@ emacs_value mod_meter_read(emacs_env* raw, ptrdiff_t, emacs_value* args, void*) 
       return n < 0 ? env.nil() : env.number(static_cast<double>(n) / 1e6);
     };
     long status = m.status.load(std::memory_order_relaxed);
-    std::vector<emacs_value> items{
-        env.integer(static_cast<int64_t>(m.bytes.load(std::memory_order_relaxed))),
-        status ? env.integer(status) : env.nil(),
-        seconds(m.first_byte_us),
-        seconds(m.first_token_us),
-        seconds(m.end_us),
-        env.integer(static_cast<int64_t>(m.text_bytes.load(std::memory_order_relaxed))),
-        env.number(static_cast<double>(m.elapsed_us()) / 1e6)};
+    std::vector<emacs_value> items{env.integer(static_cast<int64_t>(m.bytes.load(std::memory_order_relaxed))),
+                                   status ? env.integer(status) : env.nil(),
+                                   seconds(m.first_byte_us),
+                                   seconds(m.first_token_us),
+                                   seconds(m.end_us),
+                                   env.integer(static_cast<int64_t>(m.text_bytes.load(std::memory_order_relaxed))),
+                                   env.number(static_cast<double>(m.elapsed_us()) / 1e6)};
     return env.vector(items);
   });
 }
@@ -210,8 +206,7 @@ emacs_value mod_set_capture(emacs_env* raw, ptrdiff_t, emacs_value* args, void*)
 
 emacs_value mod_build_body(emacs_env* raw, ptrdiff_t, emacs_value* args, void*) noexcept {
   return boundary(raw, [&](Env& env) {
-    return env.string(build_body(parse_dialect(env.to_string(args[0])), env.to_string(args[1]),
-                                 env.truthy(args[2])));
+    return env.string(build_body(find_dialect(env.to_string(args[0])), env.to_string(args[1]), env.truthy(args[2])));
   });
 }
 
@@ -250,8 +245,7 @@ int emacs_module_init(struct emacs_runtime* runtime) noexcept {
           "Return a vector of every event queued on RUNTIME, oldest first.\n\n(fn RUNTIME)");
     defun(env, "llm-native--mod-close", 1, 1, mod_close,
           "Stop RUNTIME's engine, cancelling its requests.\n\n(fn RUNTIME)");
-    defun(env, "llm-native--mod-stats", 1, 1, mod_stats,
-          "Return a plist of counters of RUNTIME.\n\n(fn RUNTIME)");
+    defun(env, "llm-native--mod-stats", 1, 1, mod_stats, "Return a plist of counters of RUNTIME.\n\n(fn RUNTIME)");
     defun(env, "llm-native--mod-build-body", 3, 3, mod_build_body,
           "Return the request body DIALECT builds from the canonical PROMPT (JSON text).\n"
           "STREAMING non-nil asks for a streamed response.\n\n(fn DIALECT PROMPT STREAMING)");

@@ -116,14 +116,14 @@ RunResult fetch_once(Engine& engine, const RequestSpec& prototype) {
 }
 
 int run(const Options& options) {
-  DialectKind kind = parse_dialect(options.dialect);
+  const Dialect& dialect = find_dialect(options.dialect);
   RequestSpec spec;
   spec.method = "POST";
   spec.url = options.url;
   spec.headers = {"Content-Type: application/json", "Authorization: Bearer bench-key"};
-  spec.body = dialect_for(kind).build_body(
+  spec.body = dialect.build_body(
       R"({"model":"bench-model","interactions":[{"role":"user","content":"Go"}]})", true);
-  spec.dialect = kind;
+  spec.dialect = &dialect;
   spec.streaming = true;
   spec.idle_timeout_ms = 60000;
 

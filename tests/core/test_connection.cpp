@@ -22,14 +22,12 @@ class ConnectionServer {
     static ConnectionServer server;
     return server;
   }
-  std::string url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
-  }
+  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
 
  private:
   ConnectionServer() {
-    std::string cmd = std::string("python3 '") + LLM_NATIVE_TEST_SERVER +
-                      "' --lifetime 120 --fixtures '" + LLM_NATIVE_FIXTURES + "'";
+    std::string cmd =
+        std::string("python3 '") + LLM_NATIVE_TEST_SERVER + "' --lifetime 120 --fixtures '" + LLM_NATIVE_FIXTURES + "'";
     pipe_ = ::popen(cmd.c_str(), "r");
     if (!pipe_ || std::fscanf(pipe_, "PORT %d", &port_) != 1) throw std::runtime_error("fake server did not start");
   }
@@ -81,8 +79,8 @@ std::string control(const std::string& method, const std::string& path, const st
 
 TEST_CASE("connection: a preconnect warms the host for the next request and says nothing") {
   json::Document doc;
-  REQUIRE(json::parse(doc, control("POST", "/_control/scenario",
-                                   R"({"generate": {"dialect": "openai-chat", "tokens": 5}})")));
+  REQUIRE(json::parse(
+      doc, control("POST", "/_control/scenario", R"({"generate": {"dialect": "openai-chat", "tokens": 5}})")));
   std::string token(json::string_member(doc, "token"));
   std::string url = ConnectionServer::get().url("/s/" + token + "/v1/chat/completions");
 
@@ -102,7 +100,7 @@ TEST_CASE("connection: a preconnect warms the host for the next request and says
   chat.method = "POST";
   chat.url = url;
   chat.body = R"({"model": "m", "stream": true})";
-  chat.dialect = DialectKind::OpenAiChat;
+  chat.dialect = &find_dialect("openai-chat");
   chat.streaming = true;
   RequestId id = engine.start(chat);
   std::vector<Event> events = until_done(engine, id);

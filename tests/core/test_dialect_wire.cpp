@@ -170,12 +170,14 @@ TEST_CASE("wire openai-chat: refusals and content filters are errors naming the 
   expect_error(chat, Format::Sse,
                sse({kChatText, R"({"choices":[{"index":0,"delta":{},"finish_reason":"content_filter"}]})"}),
                ErrorCode::Provider, "content_filter");
-  expect_error(chat, Format::Json,
-               R"({"choices":[{"index":0,"message":{"role":"assistant","content":null,"refusal":"No."},"finish_reason":"stop"}]})",
-               ErrorCode::Provider, "refus");
-  expect_error(chat, Format::Json,
-               R"({"choices":[{"index":0,"message":{"role":"assistant","content":""},"finish_reason":"content_filter"}]})",
-               ErrorCode::Provider, "content_filter");
+  expect_error(
+      chat, Format::Json,
+      R"({"choices":[{"index":0,"message":{"role":"assistant","content":null,"refusal":"No."},"finish_reason":"stop"}]})",
+      ErrorCode::Provider, "refus");
+  expect_error(
+      chat, Format::Json,
+      R"({"choices":[{"index":0,"message":{"role":"assistant","content":""},"finish_reason":"content_filter"}]})",
+      ErrorCode::Provider, "content_filter");
 }
 
 TEST_CASE("wire openai-chat: a cut connection is still an error") {
@@ -183,8 +185,8 @@ TEST_CASE("wire openai-chat: a cut connection is still an error") {
   expect_error(chat, Format::Sse, sse({kChatText}) + "data: {\"cho", ErrorCode::Truncated, "", true);
   expect_error(chat, Format::Sse, sse({kChatText}), ErrorCode::Truncated, "", true);
   // Cut after the finish_reason: the answer was complete.
-  every_split(chat, Format::Sse, sse({kChatText, kChatStop}), [](const Outcome& out) { CHECK_FALSE(out.error); },
-              true);
+  every_split(
+      chat, Format::Sse, sse({kChatText, kChatStop}), [](const Outcome& out) { CHECK_FALSE(out.error); }, true);
   // A whole body cut short is not valid JSON: an error, never an empty success.
   std::string body = R"({"choices":[{"index":0,"message":{"content":"Whole"}}]})";
   every_split(chat, Format::Json, body.substr(0, body.size() - 5), [](const Outcome& out) { CHECK(out.error); });
@@ -199,8 +201,8 @@ std::string responses_event(const std::string& type, const std::string& fields) 
 }
 
 const std::string kRespDelta = responses_event("response.output_text.delta", R"("delta":"Hi")");
-const std::string kRespCompleted =
-    responses_event("response.completed", R"("response":{"status":"completed","usage":{"input_tokens":2,"output_tokens":1}})");
+const std::string kRespCompleted = responses_event(
+    "response.completed", R"("response":{"status":"completed","usage":{"input_tokens":2,"output_tokens":1}})");
 
 std::string responses_sse(const std::vector<std::string>& events) {
   std::vector<std::pair<std::string, std::string>> named;
@@ -217,38 +219,47 @@ std::string responses_sse(const std::vector<std::string>& events) {
 TEST_CASE("wire openai-responses: completion signs, other framing, cut connections") {
   const Dialect& responses = openai_responses_dialect();
   expect_text(responses, Format::Sse, responses_sse({kRespDelta, kRespCompleted}), "Hi");
-  expect_text(responses, Format::Sse,
-              responses_sse({kRespDelta, responses_event("response.incomplete",
-                                                         R"("response":{"status":"incomplete","incomplete_details":{"reason":"max_output_tokens"}})")}),
-              "Hi");
+  expect_text(
+      responses, Format::Sse,
+      responses_sse({kRespDelta,
+                     responses_event(
+                         "response.incomplete",
+                         R"("response":{"status":"incomplete","incomplete_details":{"reason":"max_output_tokens"}})")}),
+      "Hi");
   expect_error(responses, Format::Sse, responses_sse({kRespDelta}), ErrorCode::Truncated);
   expect_error(responses, Format::Sse, responses_sse({kRespDelta}), ErrorCode::Truncated, "", true);
   // A whole response object to a streaming request.
-  expect_text(responses, Format::Json,
-              R"({"status":"completed","output":[{"type":"message","content":[{"type":"output_text","text":"Whole"}]}]})",
-              "Whole");
+  expect_text(
+      responses, Format::Json,
+      R"({"status":"completed","output":[{"type":"message","content":[{"type":"output_text","text":"Whole"}]}]})",
+      "Whole");
 }
 
 TEST_CASE("wire openai-responses: refusals and content filters are errors naming the reason") {
   const Dialect& responses = openai_responses_dialect();
-  expect_error(responses, Format::Sse,
-               responses_sse({responses_event("response.refusal.delta", R"("delta":"I won't")"),
-                              responses_event("response.refusal.done", R"("refusal":"I won't do that.")"),
-                              kRespCompleted}),
-               ErrorCode::Provider, "I won't do that.");
+  expect_error(
+      responses, Format::Sse,
+      responses_sse({responses_event("response.refusal.delta", R"("delta":"I won't")"),
+                     responses_event("response.refusal.done", R"("refusal":"I won't do that.")"), kRespCompleted}),
+      ErrorCode::Provider, "I won't do that.");
   // Only the finished message item carries it.
-  expect_error(responses, Format::Sse,
-               responses_sse({responses_event("response.output_item.done",
-                                              R"("item":{"type":"message","content":[{"type":"refusal","refusal":"Nope."}]})"),
-                              kRespCompleted}),
-               ErrorCode::Provider, "Nope.");
-  expect_error(responses, Format::Sse,
-               responses_sse({kRespDelta, responses_event("response.incomplete",
-                                                          R"("response":{"status":"incomplete","incomplete_details":{"reason":"content_filter"}})")}),
-               ErrorCode::Provider, "content_filter");
-  expect_error(responses, Format::Json,
-               R"({"status":"completed","output":[{"type":"message","content":[{"type":"refusal","refusal":"Nope."}]}]})",
-               ErrorCode::Provider, "Nope.");
+  expect_error(
+      responses, Format::Sse,
+      responses_sse({responses_event("response.output_item.done",
+                                     R"("item":{"type":"message","content":[{"type":"refusal","refusal":"Nope."}]})"),
+                     kRespCompleted}),
+      ErrorCode::Provider, "Nope.");
+  expect_error(
+      responses, Format::Sse,
+      responses_sse(
+          {kRespDelta,
+           responses_event("response.incomplete",
+                           R"("response":{"status":"incomplete","incomplete_details":{"reason":"content_filter"}})")}),
+      ErrorCode::Provider, "content_filter");
+  expect_error(
+      responses, Format::Json,
+      R"({"status":"completed","output":[{"type":"message","content":[{"type":"refusal","refusal":"Nope."}]}]})",
+      ErrorCode::Provider, "Nope.");
   expect_error(responses, Format::Json,
                R"({"status":"incomplete","incomplete_details":{"reason":"content_filter"},"output":[]})",
                ErrorCode::Provider, "content_filter");
@@ -260,8 +271,10 @@ TEST_CASE("wire openai-responses: every reasoning item of an answer is kept for 
       R"({"openai-reasoning-id":"rs_1","openai-encrypted-reasoning":"ENC1",)"
       R"("openai-reasoning-items":[{"id":"rs_1","encrypted_content":"ENC1"},{"id":"rs_2","encrypted_content":"ENC2"}]})";
   std::string stream = responses_sse(
-      {responses_event("response.output_item.done", R"("item":{"type":"reasoning","id":"rs_1","encrypted_content":"ENC1","summary":[]})"),
-       responses_event("response.output_item.done", R"("item":{"type":"reasoning","id":"rs_2","encrypted_content":"ENC2","summary":[]})"),
+      {responses_event("response.output_item.done",
+                       R"("item":{"type":"reasoning","id":"rs_1","encrypted_content":"ENC1","summary":[]})"),
+       responses_event("response.output_item.done",
+                       R"("item":{"type":"reasoning","id":"rs_2","encrypted_content":"ENC2","summary":[]})"),
        kRespDelta, kRespCompleted});
   every_split(responses, Format::Sse, stream, [&](const Outcome& out) {
     REQUIRE_FALSE(out.error);
@@ -276,15 +289,17 @@ TEST_CASE("wire openai-responses: every reasoning item of an answer is kept for 
   REQUIRE_FALSE(body.error);
   CHECK_MESSAGE(json_text_equal(body.result.multi_turn_json, want), body.result.multi_turn_json);
   // One item: llm's two keys only, as llm stores them.
-  Outcome one = decode(responses, Format::Json,
-                       R"({"status":"completed","output":[{"type":"reasoning","id":"rs_1","encrypted_content":"ENC1"}]})",
-                       {});
+  Outcome one =
+      decode(responses, Format::Json,
+             R"({"status":"completed","output":[{"type":"reasoning","id":"rs_1","encrypted_content":"ENC1"}]})", {});
   CHECK(json_text_equal(one.result.multi_turn_json,
                         R"({"openai-reasoning-id":"rs_1","openai-encrypted-reasoning":"ENC1"})"));
 
   // The next request sends every item back, in order, before the turn's output.
   std::string prompt = R"({"model":"gpt-5.2","interactions":[{"role":"user","content":"Q"},)"
-                       R"({"role":"assistant","content":"Hi","multi_turn":)" + want + R"(},)"
+                       R"({"role":"assistant","content":"Hi","multi_turn":)" +
+                       want +
+                       R"(},)"
                        R"({"role":"user","content":"Q2"}]})";
   json::Document sent;
   REQUIRE(json::parse(sent, responses.build_body(prompt, true)));
@@ -328,27 +343,28 @@ TEST_CASE("wire anthropic: completion signs, other framing, cut connections") {
   expect_text(anthropic, Format::Sse,
               anthropic_sse({kAnthStart, kAnthBlock, kAnthDelta, kAnthBlockStop, kAnthStopReason, kAnthStop}), "Hi");
   // The stop reason alone shows the answer complete.
-  expect_text(anthropic, Format::Sse, anthropic_sse({kAnthStart, kAnthBlock, kAnthDelta, kAnthBlockStop, kAnthStopReason}),
-              "Hi");
+  expect_text(anthropic, Format::Sse,
+              anthropic_sse({kAnthStart, kAnthBlock, kAnthDelta, kAnthBlockStop, kAnthStopReason}), "Hi");
   expect_error(anthropic, Format::Sse, anthropic_sse({kAnthStart, kAnthBlock, kAnthDelta}), ErrorCode::Truncated);
   expect_error(anthropic, Format::Sse, anthropic_sse({kAnthStart, kAnthBlock, kAnthDelta}), ErrorCode::Truncated, "",
                true);
   // A whole Message to a streaming request; a stream to a non-streaming one.
-  expect_text(anthropic, Format::Json,
-              R"({"type":"message","role":"assistant","content":[{"type":"text","text":"Whole"}],"stop_reason":"end_turn"})",
-              "Whole");
+  expect_text(
+      anthropic, Format::Json,
+      R"({"type":"message","role":"assistant","content":[{"type":"text","text":"Whole"}],"stop_reason":"end_turn"})",
+      "Whole");
 }
 
 TEST_CASE("wire anthropic: stop_reason refusal is an error naming it") {
   const Dialect& anthropic = anthropic_dialect();
-  expect_error(anthropic, Format::Sse,
-               anthropic_sse({kAnthStart, kAnthBlock, kAnthDelta, kAnthBlockStop,
-                              R"({"type":"message_delta","delta":{"stop_reason":"refusal"},"usage":{"output_tokens":2}})",
-                              kAnthStop}),
+  expect_error(
+      anthropic, Format::Sse,
+      anthropic_sse({kAnthStart, kAnthBlock, kAnthDelta, kAnthBlockStop,
+                     R"({"type":"message_delta","delta":{"stop_reason":"refusal"},"usage":{"output_tokens":2}})",
+                     kAnthStop}),
+      ErrorCode::Provider, "refusal");
+  expect_error(anthropic, Format::Json, R"({"type":"message","role":"assistant","content":[],"stop_reason":"refusal"})",
                ErrorCode::Provider, "refusal");
-  expect_error(anthropic, Format::Json,
-               R"({"type":"message","role":"assistant","content":[],"stop_reason":"refusal"})", ErrorCode::Provider,
-               "refusal");
 }
 
 TEST_CASE("wire anthropic: every thinking block of an answer is kept for the next turn") {
@@ -382,11 +398,12 @@ TEST_CASE("wire anthropic: every thinking block of an answer is kept for the nex
     CHECK(out.result.reasoning == "onetwo");
     CHECK_MESSAGE(json_text_equal(out.result.multi_turn_json, want), out.result.multi_turn_json);
   });
-  Outcome body = decode(anthropic, Format::Json,
-                        R"({"type":"message","content":[{"type":"thinking","thinking":"one","signature":"S1"},)"
-                        R"({"type":"redacted_thinking","data":"R"},{"type":"thinking","thinking":"two","signature":"S2"},)"
-                        R"({"type":"text","text":"Hi"}],"stop_reason":"end_turn"})",
-                        {});
+  Outcome body =
+      decode(anthropic, Format::Json,
+             R"({"type":"message","content":[{"type":"thinking","thinking":"one","signature":"S1"},)"
+             R"({"type":"redacted_thinking","data":"R"},{"type":"thinking","thinking":"two","signature":"S2"},)"
+             R"({"type":"text","text":"Hi"}],"stop_reason":"end_turn"})",
+             {});
   REQUIRE_FALSE(body.error);
   CHECK_MESSAGE(json_text_equal(body.result.multi_turn_json, want), body.result.multi_turn_json);
   // One block: llm's keys only, as before.
@@ -398,14 +415,17 @@ TEST_CASE("wire anthropic: every thinking block of an answer is kept for the nex
 
   // The next request sends all of them back, in order, before the turn's text.
   std::string prompt = R"({"model":"claude-sonnet-4-5","max_tokens":100,"interactions":[{"role":"user","content":"Q"},)"
-                       R"({"role":"assistant","content":"Hi","multi_turn":)" + want + R"(},)"
+                       R"({"role":"assistant","content":"Hi","multi_turn":)" +
+                       want +
+                       R"(},)"
                        R"({"role":"user","content":"Q2"}]})";
   json::Document sent;
   REQUIRE(json::parse(sent, anthropic.build_body(prompt, true)));
   const json::Value& content = sent["messages"][1]["content"];
-  CHECK(json_text_equal(json::to_string(content),
-                        R"([{"type":"thinking","thinking":"one","signature":"S1"},{"type":"redacted_thinking","data":"R"},)"
-                        R"({"type":"thinking","thinking":"two","signature":"S2"},{"type":"text","text":"Hi"}])"));
+  CHECK(json_text_equal(
+      json::to_string(content),
+      R"([{"type":"thinking","thinking":"one","signature":"S1"},{"type":"redacted_thinking","data":"R"},)"
+      R"({"type":"thinking","thinking":"two","signature":"S2"},{"type":"text","text":"Hi"}])"));
 }
 
 // ---- Gemini ----
@@ -497,8 +517,9 @@ TEST_CASE("wire ollama: an NDJSON stream that ends cleanly without done:true is 
   every_split(ollama, Format::Ndjson, kOllLine + "\n" + kOllLine.substr(0, 20),
               [](const Outcome& out) { CHECK(out.error); });
   // After done:true a broken connection loses nothing.
-  every_split(ollama, Format::Ndjson, kOllLine + "\n" + kOllDone + "\n",
-              [](const Outcome& out) { CHECK_FALSE(out.error); }, true);
+  every_split(
+      ollama, Format::Ndjson, kOllLine + "\n" + kOllDone + "\n", [](const Outcome& out) { CHECK_FALSE(out.error); },
+      true);
 }
 
 // ---- Framing (issue 18.1) ----

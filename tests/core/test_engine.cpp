@@ -38,8 +38,8 @@ class FakeServer {
 
  private:
   FakeServer() {
-    std::string cmd = std::string("python3 '") + LLM_NATIVE_TEST_SERVER +
-                      "' --lifetime 300 --fixtures '" + LLM_NATIVE_FIXTURES + "'";
+    std::string cmd =
+        std::string("python3 '") + LLM_NATIVE_TEST_SERVER + "' --lifetime 300 --fixtures '" + LLM_NATIVE_FIXTURES + "'";
     pipe_ = ::popen(cmd.c_str(), "r");
     if (!pipe_ || std::fscanf(pipe_, "PORT %d", &port_) != 1) throw std::runtime_error("fake server did not start");
   }
@@ -161,7 +161,7 @@ TEST_CASE("engine: streamed chats decode to the exact text, concurrently") {
       spec.method = "POST";
       spec.url = base + "/chat";
       spec.body = "{}";
-      spec.dialect = parse_dialect(dialect);
+      spec.dialect = &find_dialect(dialect);
       spec.streaming = true;
       ids.push_back(engine.start(spec));
     }
@@ -180,7 +180,8 @@ TEST_CASE("engine: streamed chats decode to the exact text, concurrently") {
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
     REQUIRE(done.size() == ids.size());
-    REQUIRE(json::parse(expected, fetch(engine, "GET", FakeServer::get().url("/_control/expected?token=" + token_of(base)))));
+    REQUIRE(json::parse(expected,
+                        fetch(engine, "GET", FakeServer::get().url("/_control/expected?token=" + token_of(base)))));
     for (RequestId id : ids) {
       const Event& e = done[id];
       REQUIRE(e.kind == EventKind::Done);
@@ -197,11 +198,14 @@ TEST_CASE("engine: streamed chats decode to the exact text, concurrently") {
 TEST_CASE("engine: HTTP errors carry the provider's message and body") {
   Engine engine(-1);
   std::string body = R"({"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}})";
-  std::string base = scenario(engine, R"({"status": 401, "body": )" + std::string(json::to_string(json::Value(body.c_str(), static_cast<rapidjson::SizeType>(body.size())))) + "}");
+  std::string base = scenario(
+      engine,
+      R"({"status": 401, "body": )" +
+          std::string(json::to_string(json::Value(body.c_str(), static_cast<rapidjson::SizeType>(body.size())))) + "}");
   RequestSpec spec;
   spec.method = "POST";
   spec.url = base + "/v1/chat/completions";
-  spec.dialect = DialectKind::OpenAiChat;
+  spec.dialect = &find_dialect("openai-chat");
   spec.streaming = true;
   std::vector<Event> events = run(engine, engine.start(spec));
   REQUIRE(events.size() == 1);
@@ -218,7 +222,7 @@ TEST_CASE("engine: a stream cut before its end signal is truncated") {
   RequestSpec spec;
   spec.method = "POST";
   spec.url = base + "/v1/messages";
-  spec.dialect = DialectKind::Anthropic;
+  spec.dialect = &find_dialect("anthropic");
   spec.streaming = true;
   std::vector<Event> events = run(engine, engine.start(spec));
   CHECK(events.back().kind == EventKind::Error);
@@ -231,7 +235,7 @@ TEST_CASE("engine: cancel stops the request; close cancels the rest and stops th
   RequestSpec spec;
   spec.method = "POST";
   spec.url = base + "/api/chat";
-  spec.dialect = DialectKind::Ollama;
+  spec.dialect = &find_dialect("ollama");
   spec.streaming = true;
   RequestId cancelled = engine.start(spec);
   RequestId left = engine.start(spec);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "framing.hpp"
+#include "json_util.hpp"
 #include "test_util.hpp"
 #include "utf8.hpp"
 
@@ -75,8 +76,8 @@ std::string difference(const Outcome& a, const Outcome& b) {
     const Record& x = a.records[i];
     const Record& y = b.records[i];
     if (x.type != y.type || x.data != y.data || x.id != y.id)
-      return "record " + std::to_string(i) + ": [" + x.type + "|" + x.data + "|" + x.id + "] vs [" + y.type +
-             "|" + y.data + "|" + y.id + "]";
+      return "record " + std::to_string(i) + ": [" + x.type + "|" + x.data + "|" + x.id + "] vs [" + y.type + "|" +
+             y.data + "|" + y.id + "]";
   }
   if (a.errors.size() != b.errors.size())
     return "error count " + std::to_string(a.errors.size()) + " vs " + std::to_string(b.errors.size());
@@ -89,8 +90,8 @@ std::string difference(const Outcome& a, const Outcome& b) {
 }
 
 std::size_t count_errors(const Outcome& out, ErrorCode code) {
-  return static_cast<std::size_t>(std::count_if(out.errors.begin(), out.errors.end(),
-                                                [&](const Error& e) { return e.code == code; }));
+  return static_cast<std::size_t>(
+      std::count_if(out.errors.begin(), out.errors.end(), [&](const Error& e) { return e.code == code; }));
 }
 
 std::string concatenated_data(const Outcome& out) {
@@ -134,9 +135,7 @@ std::string member_string(const json::Value& obj, const char* key) {
   return std::string(json::string_member(obj, key));
 }
 
-bool starts_with(const std::string& s, const std::string& prefix) {
-  return s.compare(0, prefix.size(), prefix) == 0;
-}
+bool starts_with(const std::string& s, const std::string& prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
 
 // Checks one stream fixture against its EXPECTED.json entry.
 void check_fixture(const std::string& relative, const json::Value& expected) {
@@ -218,8 +217,10 @@ void check_fixture(const std::string& relative, const json::Value& expected) {
       }
     }
     const bool closed = json::bool_member(expected, "array_closed", true);
-    if (closed) CHECK(out.errors.empty());
-    else CHECK(out.errors.size() == 1u);
+    if (closed)
+      CHECK(out.errors.empty());
+    else
+      CHECK(out.errors.size() == 1u);
   } else {
     // A plain JSON error body (gemini/error-429-body-alt-sse.json): not an array, so the
     // array framer reports Protocol and offers the whole body; the Json framer reads it.
@@ -259,6 +260,77 @@ std::string sse_data_event(const std::string& data) { return "data: " + data + "
 
 }  // namespace
 
+// A sink with a parser gets each JSON record parsed once, by the framer's check, with the
+// same records and the same errors (the JSON limits included) as a sink without one.
+class ParsingSink : public RecordSink {
+ public:
+  explicit ParsingSink(Outcome& out) : out_(out) {}
+  void on_record(Record&& record) override {
+    // The parse is the record's own text, read again here to compare.
+    REQUIRE(record.parsed != nullptr);
+    CHECK(json::to_string(*record.parsed) == json::to_string(*reparse(record.data)));
+    record.parsed = nullptr;  // valid only during this call
+    out_.records.push_back(std::move(record));
+  }
+  void on_error(Error&& error) override { out_.errors.push_back(std::move(error)); }
+  json::RecordParser* json_parser() override { return &parser_; }
+
+ private:
+  const json::Value* reparse(const std::string& text) {
+    static json::Document doc;
+    REQUIRE(json::parse(doc, text));
+    return &doc;
+  }
+  Outcome& out_;
+  json::RecordParser parser_;
+};
+
+TEST_CASE("framing: a sink's parser parses each JSON record once, within the same limits") {
+  std::string deep = std::string(600, '[') + std::string(600, ']');
+  const std::string bodies[] = {
+      "{\"a\":1}\n[2,3]\n\"s\"\n{\"big\":99999999999999999999}\n{\"nul\":\"\\u0000\"}\n{\"k\\u0000\":1}\n" + deep +
+          "\n{}\n",
+      "[{\"a\":1},{\"b\":[1,2]}, 18446744073709551615, {\"c\":\"\\u0000\"}, " + deep + ", {\"d\":\"\xC3\xA9\"}]",
+      "{\"whole\":[1,{\"x\":null}]}",
+      "{\"bad\":",
+  };
+  for (const std::string& body : bodies) {
+    for (Format format : {Format::Ndjson, Format::JsonArray, Format::Json}) {
+      Outcome plain = feed_whole(format, body);
+      Outcome parsed;
+      ParsingSink sink(parsed);
+      auto framer = make_framer(format);
+      framer->feed(body.data(), body.size(), sink);
+      framer->finish(sink);
+      CHECK_MESSAGE(difference(plain, parsed).empty(), difference(plain, parsed));
+    }
+  }
+}
+
+// The one excerpt every error message quotes from (engine and framers).
+TEST_CASE("excerpt: never cuts a character, one line, marks the cut") {
+  // "é" is two bytes (C3 A9): a limit that falls inside it backs off to before it.
+  CHECK(excerpt("ab\xC3\xA9"
+                "cd",
+                3) == "ab...");
+  CHECK(excerpt("ab\xC3\xA9"
+                "cd",
+                4) == "ab\xC3\xA9...");
+  // A four-byte character (U+1F600) cut at each of its inner bytes.
+  for (std::size_t limit = 2; limit <= 4; ++limit)
+    CHECK(excerpt("a\xF0\x9F\x98\x80"
+                  "b",
+                  limit) == "a...");
+  CHECK(excerpt("a\xF0\x9F\x98\x80"
+                "b",
+                5) == "a\xF0\x9F\x98\x80...");
+  CHECK(utf8::is_valid(excerpt("\xE2\x82\xAC\xE2\x82\xAC", 4)));
+  CHECK(excerpt("short", 80) == "short");
+  CHECK(excerpt("  line one\nline\ttwo\r", 80) == "line one line two ");
+  CHECK(excerpt("bad \xFF byte", 80) == "bad \xEF\xBF\xBD byte");
+  CHECK(excerpt("", 10).empty());
+}
+
 TEST_CASE("framing: conformance fixtures") { check_folder("conformance"); }
 TEST_CASE("framing: openai-chat fixtures") { check_folder("openai-chat"); }
 TEST_CASE("framing: openai-responses fixtures") { check_folder("openai-responses"); }
@@ -271,20 +343,20 @@ TEST_CASE("utf8: Encoding Standard replacement") {
   const std::string fffd(utf8::kReplacement);
   CHECK(sanitized("plain ascii") == "plain ascii");
   CHECK(sanitized("\xC3\xA9\xE6\x97\xA5\xF0\x9F\x9A\x80") == "\xC3\xA9\xE6\x97\xA5\xF0\x9F\x9A\x80");
-  CHECK(sanitized("\xF4\x8F\xBF\xBF") == "\xF4\x8F\xBF\xBF");        // U+10FFFF
-  CHECK(sanitized("a\x80z") == "a" + fffd + "z");                    // stray continuation
-  CHECK(sanitized("\xC0\x80") == fffd + fffd);                       // overlong 2-byte
+  CHECK(sanitized("\xF4\x8F\xBF\xBF") == "\xF4\x8F\xBF\xBF");  // U+10FFFF
+  CHECK(sanitized("a\x80z") == "a" + fffd + "z");              // stray continuation
+  CHECK(sanitized("\xC0\x80") == fffd + fffd);                 // overlong 2-byte
   CHECK(sanitized("\xC1\xBF") == fffd + fffd);
-  CHECK(sanitized("\xE0\x80\x80") == fffd + fffd + fffd);            // overlong 3-byte
-  CHECK(sanitized("\xF0\x80\x80\x80") == fffd + fffd + fffd + fffd); // overlong 4-byte
-  CHECK(sanitized("\xED\xA0\x80") == fffd + fffd + fffd);            // surrogate D800
-  CHECK(sanitized("\xED\x9F\xBF") == "\xED\x9F\xBF");                // U+D7FF is fine
-  CHECK(sanitized("\xF4\x90\x80\x80") == fffd + fffd + fffd + fffd); // above U+10FFFF
+  CHECK(sanitized("\xE0\x80\x80") == fffd + fffd + fffd);             // overlong 3-byte
+  CHECK(sanitized("\xF0\x80\x80\x80") == fffd + fffd + fffd + fffd);  // overlong 4-byte
+  CHECK(sanitized("\xED\xA0\x80") == fffd + fffd + fffd);             // surrogate D800
+  CHECK(sanitized("\xED\x9F\xBF") == "\xED\x9F\xBF");                 // U+D7FF is fine
+  CHECK(sanitized("\xF4\x90\x80\x80") == fffd + fffd + fffd + fffd);  // above U+10FFFF
   CHECK(sanitized("\xF5\xFE\xFF") == fffd + fffd + fffd);
-  CHECK(sanitized("\xE2\x82 x") == fffd + " x");                     // truncated: one U+FFFD
-  CHECK(sanitized("\xF0\x9F\x9A") == fffd);                          // truncated at the end
+  CHECK(sanitized("\xE2\x82 x") == fffd + " x");  // truncated: one U+FFFD
+  CHECK(sanitized("\xF0\x9F\x9A") == fffd);       // truncated at the end
   CHECK(sanitized("\xF0\x9F\x9Ax") == fffd + "x");
-  CHECK(sanitized("\xE2\x82\xE2\x82\xAC") == fffd + "\xE2\x82\xAC"); // bad byte restarts
+  CHECK(sanitized("\xE2\x82\xE2\x82\xAC") == fffd + "\xE2\x82\xAC");  // bad byte restarts
   CHECK(sanitized(std::string("a\0b", 3)) == std::string("a\0b", 3));
 
   std::string valid = "already valid \xC3\xA9";
@@ -332,13 +404,19 @@ TEST_CASE("framing: SSE CR LF split exactly at the chunk boundary") {
 }
 
 TEST_CASE("framing: SSE BOM split across chunks, and BOM later is data") {
-  const std::string stream = "\xEF\xBB\xBF" "data: a\n\n\xEF\xBB\xBF" "data: b\n\ndata: c\n\n";
+  const std::string stream =
+      "\xEF\xBB\xBF"
+      "data: a\n\n\xEF\xBB\xBF"
+      "data: b\n\ndata: c\n\n";
   Outcome out = feed_every_way(Format::Sse, stream, "bom");
   REQUIRE(out.records.size() == 2u);
   CHECK(out.records[0].data == "a");
   CHECK(out.records[1].data == "c");
   // A BOM prefix that is not a BOM is kept as data.
-  Outcome partial = feed_every_way(Format::Sse, "\xEF\xBB" "data: q\n\ndata: r\n\n", "bom prefix");
+  Outcome partial = feed_every_way(Format::Sse,
+                                   "\xEF\xBB"
+                                   "data: q\n\ndata: r\n\n",
+                                   "bom prefix");
   REQUIRE(partial.records.size() == 1u);
   CHECK(partial.records[0].data == "r");
 }
@@ -409,10 +487,15 @@ TEST_CASE("framing: SSE thousands of events in one chunk, each dispatched at its
 TEST_CASE("framing: SSE size limit gives TooLarge once and continues") {
   const std::size_t limit = 100;
   const std::string big(250, 'b');
-  const std::string stream = "data: small\n\n"
-                             "data: " + big + "\ndata: more\n\n"
-                             "data: " + std::string(60, 'c') + "\ndata: " + std::string(60, 'd') + "\n\n"
-                             "data: after\n\n";
+  const std::string stream =
+      "data: small\n\n"
+      "data: " +
+      big +
+      "\ndata: more\n\n"
+      "data: " +
+      std::string(60, 'c') + "\ndata: " + std::string(60, 'd') +
+      "\n\n"
+      "data: after\n\n";
   Outcome whole = feed_whole(Format::Sse, stream, limit);
   CHECK(difference(whole, feed_bytewise(Format::Sse, stream, limit)) == "");
   CHECK(difference(whole, feed_in_pieces(Format::Sse, stream, 7, limit)) == "");
@@ -473,8 +556,9 @@ TEST_CASE("framing: NDJSON lines, errors and limits") {
 }
 
 TEST_CASE("framing: JSON array elements, scalars and strings split anywhere") {
-  const std::string body = "\xEF\xBB\xBF \r\n[ \"top \\\\\" ,123 , -4.5e3\t,true,{\"k\":[\"]\",{\"}\":\"\\u005d\"}]},"
-                           "[[]] , \"\xF0\x9F\x9A\x80\" ]\n ";
+  const std::string body =
+      "\xEF\xBB\xBF \r\n[ \"top \\\\\" ,123 , -4.5e3\t,true,{\"k\":[\"]\",{\"}\":\"\\u005d\"}]},"
+      "[[]] , \"\xF0\x9F\x9A\x80\" ]\n ";
   Outcome out = feed_every_way(Format::JsonArray, body, "array");
   REQUIRE(out.records.size() == 7u);
   CHECK(out.records[0].data == "\"top \\\\\"");
@@ -578,7 +662,9 @@ TEST_CASE("framing: whole JSON body") {
 }
 
 TEST_CASE("framing: raw text holds back split UTF-8 sequences") {
-  const std::string text = "Gr\xC3\xBC\xC3\x9F" "e \xE6\x97\xA5 \xF0\x9F\x91\xA9\xE2\x80\x8D\xF0\x9F\x92\xBB \xFF end";
+  const std::string text =
+      "Gr\xC3\xBC\xC3\x9F"
+      "e \xE6\x97\xA5 \xF0\x9F\x91\xA9\xE2\x80\x8D\xF0\x9F\x92\xBB \xFF end";
   const std::string expected = utf8::sanitized(text);
   for (std::size_t cut = 1; cut < text.size(); ++cut) {
     Outcome out = feed_cut(Format::Raw, text, {cut});

@@ -16,7 +16,6 @@
 #include "event_queue.hpp"
 #include "framing.hpp"
 #include "json_util.hpp"
-#include "openai_common.hpp"
 
 using namespace llm_native;
 
@@ -43,7 +42,7 @@ bool parses(const std::string& text, std::string* why = nullptr) {
   json::Document doc;
   bool a = json::parse(doc, text, why);
   bool b = json::validate(text);
-  openai::RecordParser p;
+  json::RecordParser p;
   std::string ignored;
   bool c = p.parse(text, &ignored) != nullptr;
   CHECK(a == b);  // the three parse paths agree
@@ -134,8 +133,8 @@ TEST_CASE("json limits: integers within int64, no \\u0000") {
 }
 
 TEST_CASE("framers refuse what Emacs cannot read, as protocol errors") {
-  for (const std::string& bad : {nested(100000), std::string("{\"n\":18446744073709551615}"),
-                                 std::string("[\"\\u0000\"]")}) {
+  for (const std::string& bad :
+       {nested(100000), std::string("{\"n\":18446744073709551615}"), std::string("[\"\\u0000\"]")}) {
     Collect nd = frame(Format::Ndjson, "{\"ok\":1}\n" + bad + "\n");
     CHECK(nd.records.size() == 1);
     REQUIRE(nd.errors.size() == 1);
@@ -154,10 +153,9 @@ TEST_CASE("framers refuse what Emacs cannot read, as protocol errors") {
 TEST_CASE("every chat decoder fails a deeply nested record instead of crashing") {
   Record deep;
   deep.data = nested(1000000);
-  for (DialectKind kind : {DialectKind::OpenAiChat, DialectKind::OpenAiResponses, DialectKind::Anthropic,
-                           DialectKind::Gemini, DialectKind::Ollama}) {
+  for (std::string_view name : dialect_names()) {
     for (bool streaming : {true, false}) {
-      auto decoder = dialect_for(kind).make_decoder(streaming);
+      auto decoder = find_dialect(name).make_decoder(streaming);
       decoder->on_record(deep);
       decoder->finish();
       REQUIRE(decoder->error());
@@ -244,7 +242,7 @@ TEST_CASE("engine: a response past its size budget is too large, gzip bombs incl
   spec.url = HostileServer::get().url("/gzip-bomb?mb=64");
   spec.method = "POST";
   spec.body = "{}";
-  spec.dialect = DialectKind::OpenAiChat;
+  spec.dialect = &find_dialect("openai-chat");
   spec.streaming = true;
   spec.max_response = 4u << 20;
   std::vector<Event> events = run(engine, engine.start(spec));

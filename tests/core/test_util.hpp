@@ -23,9 +23,7 @@ inline std::string read_file(const std::string& path) {
   return out.str();
 }
 
-inline std::string read_fixture(const std::string& relative) {
-  return read_file(fixture_path(relative));
-}
+inline std::string read_fixture(const std::string& relative) { return read_file(fixture_path(relative)); }
 
 // Parses a fixture folder's EXPECTED.json.
 inline void load_expected(json::Document& doc, const std::string& folder) {

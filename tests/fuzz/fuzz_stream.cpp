@@ -64,12 +64,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (!json::validate(r.data)) std::abort();
 
   // Every decoder that reads this format, streaming and not, must take any record.
-  for (DialectKind kind : {DialectKind::OpenAiChat, DialectKind::OpenAiResponses, DialectKind::Anthropic,
-                           DialectKind::Gemini, DialectKind::Ollama}) {
-    const Dialect& dialect = dialect_for(kind);
+  for (std::string_view name : dialect_names()) {
+    const Dialect& dialect = find_dialect(name);
     for (bool streaming : {true, false}) {
       Format wants = streaming ? dialect.stream_format() : Format::Json;
-      if (wants != format && !(kind == DialectKind::Gemini && format == Format::Sse)) continue;
+      if (wants != format && !(name == "gemini" && format == Format::Sse)) continue;
       auto decoder = dialect.make_decoder(streaming);
       for (auto& r : whole.records) decoder->on_record(r);
       decoder->finish();
