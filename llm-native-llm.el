@@ -9,9 +9,9 @@
 
 ;; Methods that make `llm-chat', `llm-chat-async', `llm-chat-streaming' and
 ;; the embedding entry points of llm's provider types run on the native
-;; engine (lisp/llm-native-runtime.el) while `llm-native-mode' is on.  The
-;; same methods serve the real `llm' package and llm-native's own compat
-;; implementation of it.
+;; engine (llm-native-runtime.el) while `llm-native-mode' is on.  The
+;; same methods serve the real `llm' package and the tests' stand-in for it
+;; (tests/llm-stand-in).
 ;;
 ;; Routing uses a method specializer of its own, `(llm-native)', backed by a
 ;; `cl-generic' generalizer that matches a provider only while the mode is on

@@ -65,12 +65,9 @@ nil means one per processor."
   :type '(choice (const nil) natnum))
 
 (defvar llm-native--root
-  (let ((here (file-name-directory (or load-file-name buffer-file-name default-directory))))
-    ;; This file's own directory (an installed package), or its parent (lisp/ in a checkout).
-    (if (file-exists-p (expand-file-name "CMakeLists.txt" here))
-        here
-      (file-name-directory (directory-file-name here))))
-  "Root directory of llm-native, holding llm-native.el and CMakeLists.txt.")
+  (file-name-directory (or load-file-name buffer-file-name default-directory))
+  "Root directory of llm-native, holding llm-native.el and CMakeLists.txt.
+The same flat layout in a checkout, a package.el install and package-vc.")
 
 (defconst llm-native-module-build-buffer "*llm-native-build*"
   "Name of the buffer showing the module's build.")
