@@ -179,7 +179,7 @@ error callback.  The next request opens the engine again."
                    (lambda ()
                      (dolist (h pending)
                        (llm-native--run-callback h :on-error 'llm-native-cancelled
-                                         "The llm-native engine was closed" nil)))))))
+                                                 "The llm-native engine was closed" nil)))))))
 
 ;;;; Dispatch
 
@@ -315,11 +315,12 @@ reaches the command that waits."
         ('error
          (pcase-let ((`(,_ ,_ ,code ,message ,status ,body) event))
            (llm-native--finish handle event)
-           (llm-native--run-callback handle :on-error
-                             (alist-get code llm-native--error-symbols 'llm-native-internal-error)
-                             (llm-native--scrub handle message)
-                             (append (and status (list :status status))
-                                     (and body (list :body (llm-native--scrub handle body)))))))))))
+           (llm-native--run-callback
+            handle :on-error
+            (alist-get code llm-native--error-symbols 'llm-native-internal-error)
+            (llm-native--scrub handle message)
+            (append (and status (list :status status))
+                    (and body (list :body (llm-native--scrub handle body)))))))))))
 
 (defun llm-native--append-text (text delta)
   "Return TEXT followed by DELTA, copying neither when the other is empty.
@@ -588,9 +589,10 @@ cancelled), and a failed build reaches :on-error."
        (lambda (err)
          (unless (llm-native-handle-finished handle)
            (setf (llm-native-handle-finished handle) t)
-           (llm-native--run-callback handle :on-error (car err)
-                             (if (stringp (cadr err)) (cadr err) (error-message-string err))
-                             nil))))
+           (llm-native--run-callback
+            handle :on-error (car err)
+            (if (stringp (cadr err)) (cadr err) (error-message-string err))
+            nil))))
       handle)))
 
 (defun llm-native--start-now (handle args spec request)
