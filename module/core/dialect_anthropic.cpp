@@ -373,10 +373,7 @@ class AnthropicStreamDecoder : public Decoder {
     // ping and event types added later are ignored, as Anthropic asks.
   }
 
-  void finish() override {
-    if (error_ || complete_) return;
-    fail(ErrorCode::Truncated, "Anthropic stream ended before message_stop or a stop_reason");
-  }
+  void finish() override { fail_unless_complete("Anthropic stream ended before message_stop or a stop_reason"); }
 
  private:
   void read_usage(const Value& usage) {
@@ -478,14 +475,9 @@ class AnthropicBodyDecoder : public Decoder {
  public:
   void on_record(const Record& record) override {
     if (error_ || complete_) return;
-    std::string parse_error;
-    const Value* root = parse_record(record, &parse_error);
-    if (!root || !root->IsObject()) {
-      fail(ErrorCode::Protocol,
-           "Anthropic sent an invalid response body: " + (root ? std::string("not a JSON object") : parse_error),
-           record.data);
-      return;
-    }
+    const Value* root = parse_object(record, "Anthropic sent an invalid response body: ",
+                                     "Anthropic sent an invalid response body: not a JSON object");
+    if (!root) return;
     const Value& doc = *root;
     if (const Value* error = json::object_member(doc, "error")) {
       fail(ErrorCode::Provider, describe_error(*error), record.data);
@@ -522,10 +514,7 @@ class AnthropicBodyDecoder : public Decoder {
     complete_ = true;
   }
 
-  void finish() override {
-    if (error_ || complete_) return;
-    fail(ErrorCode::Truncated, "Anthropic response body was empty");
-  }
+  void finish() override { fail_unless_complete("Anthropic response body was empty"); }
 };
 
 }  // namespace

@@ -314,6 +314,18 @@ bool place_value(Value& root, const std::vector<PathStep>& steps, Value&& value,
   return true;
 }
 
+// {key: signature} as JSON text, or "" when there is no signature.
+std::string signature_object(std::string_view key, std::string_view signature) {
+  if (signature.empty()) return "";
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  json::write_key(w, key);
+  json::write_string(w, signature);
+  w.EndObject();
+  return {buf.GetString(), buf.GetSize()};
+}
+
 class GeminiDecoder : public Decoder {
  public:
   void on_record(const Record& record) override {
@@ -403,15 +415,7 @@ class GeminiDecoder : public Decoder {
       std::string& target = json::bool_member(part, "thought") ? result_.reasoning : result_.text;
       target.append(text->GetString(), text->GetStringLength());
     }
-    if (!signature.empty()) {
-      rapidjson::StringBuffer buf;
-      json::Writer w(buf);
-      w.StartObject();
-      w.Key("gemini-thought-signature");
-      json::write_string(w, signature);
-      w.EndObject();
-      result_.multi_turn_json.assign(buf.GetString(), buf.GetSize());
-    }
+    if (!signature.empty()) result_.multi_turn_json = signature_object("gemini-thought-signature", signature);
   }
 
   void on_function_call(const Value& call, std::string_view signature) {
@@ -431,8 +435,8 @@ class GeminiDecoder : public Decoder {
         return;
       }
       const Value* args = json::object_member(call, "args");
-      result_.tool_calls.push_back(
-          ToolCall{"", std::string(name), args ? json::to_string(*args) : "{}", signature_extra(signature)});
+      result_.tool_calls.push_back(ToolCall{"", std::string(name), args ? json::to_string(*args) : "{}",
+                                            signature_object("thought_signature", signature)});
       return;
     }
     if (!pending_open_) return;
@@ -489,22 +493,11 @@ class GeminiDecoder : public Decoder {
         return;
       }
     }
-    result_.tool_calls.push_back(
-        ToolCall{"", std::move(pending_name_), json::to_string(args), signature_extra(pending_signature_)});
+    result_.tool_calls.push_back(ToolCall{"", std::move(pending_name_), json::to_string(args),
+                                          signature_object("thought_signature", pending_signature_)});
     pending_name_.clear();
     pending_signature_.clear();
     pending_args_.clear();
-  }
-
-  static std::string signature_extra(std::string_view signature) {
-    if (signature.empty()) return "";
-    rapidjson::StringBuffer buf;
-    json::Writer w(buf);
-    w.StartObject();
-    w.Key("thought_signature");
-    json::write_string(w, signature);
-    w.EndObject();
-    return {buf.GetString(), buf.GetSize()};
   }
 
   bool pending_open_ = false;

@@ -374,17 +374,9 @@ class ChatBodyDecoder : public Decoder {
  public:
   void on_record(const Record& record) override {
     if (error_ || complete_) return;
-    std::string parse_error;
-    const Value* root = parse_record(record, &parse_error);
-    if (!root) {
-      fail(ErrorCode::Protocol, "malformed chat response: " + parse_error, record.data);
-      return;
-    }
+    const Value* root = parse_object(record, "malformed chat response: ", "chat response is not a JSON object");
+    if (!root) return;
     const Value& doc = *root;
-    if (!doc.IsObject()) {
-      fail(ErrorCode::Protocol, "chat response is not a JSON object", record.data);
-      return;
-    }
     if (const Value* error = json::member(doc, "error"); dialect::truthy(error)) {
       error_ = openai::provider_error(*error, record.data);
       return;
@@ -429,18 +421,14 @@ class ChatBodyDecoder : public Decoder {
     complete_ = true;
   }
 
-  void finish() override {
-    if (error_ || complete_) return;
-    fail(ErrorCode::Truncated, "the chat response body was empty");
-  }
+  void finish() override { fail_unless_complete("the chat response body was empty"); }
 };
 
 }  // namespace
 
 const Dialect& openai_chat_dialect() {
   static const PartsDialect instance(DialectParts{
-      build_chat_body, Format::Sse, make_decoder_of<ChatStreamDecoder, ChatBodyDecoder>,
-      [](const std::string& body) { return dialect::error_body_message(body, openai::describe_error, true); }});
+      build_chat_body, Format::Sse, make_decoder_of<ChatStreamDecoder, ChatBodyDecoder>, openai::error_message});
   return instance;
 }
 

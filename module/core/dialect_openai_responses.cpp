@@ -237,33 +237,31 @@ void add_reasoning(const Value& item, std::vector<ReasoningItem>& items) {
 // {"openai-reasoning-id": id, "openai-encrypted-reasoning": enc}, the keys llm stores, for
 // the first item (as llm reads it); with several items, all of them in order under
 // "openai-reasoning-items" as [{"id", "encrypted_content"}], which the body sends back.
+// The item's id and encrypted content under the given keys, each only when it is set.
+void write_reasoning_item(json::Writer& w, const ReasoningItem& item, std::string_view id_key,
+                          std::string_view encrypted_key) {
+  if (!item.id.empty()) {
+    json::write_key(w, id_key);
+    json::write_string(w, item.id);
+  }
+  if (!item.encrypted.empty()) {
+    json::write_key(w, encrypted_key);
+    json::write_string(w, item.encrypted);
+  }
+}
+
 std::string reasoning_multi_turn(const std::vector<ReasoningItem>& items) {
   if (items.empty()) return {};
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   w.StartObject();
-  const ReasoningItem& first = items.front();
-  if (!first.id.empty()) {
-    json::write_key(w, "openai-reasoning-id");
-    json::write_string(w, first.id);
-  }
-  if (!first.encrypted.empty()) {
-    json::write_key(w, "openai-encrypted-reasoning");
-    json::write_string(w, first.encrypted);
-  }
+  write_reasoning_item(w, items.front(), "openai-reasoning-id", "openai-encrypted-reasoning");
   if (items.size() > 1) {
     json::write_key(w, "openai-reasoning-items");
     w.StartArray();
     for (const ReasoningItem& item : items) {
       w.StartObject();
-      if (!item.id.empty()) {
-        json::write_key(w, "id");
-        json::write_string(w, item.id);
-      }
-      if (!item.encrypted.empty()) {
-        json::write_key(w, "encrypted_content");
-        json::write_string(w, item.encrypted);
-      }
+      write_reasoning_item(w, item, "id", "encrypted_content");
       w.EndObject();
     }
     w.EndArray();
@@ -398,10 +396,7 @@ class ResponsesStreamDecoder : public Decoder {
     }
   }
 
-  void finish() override {
-    if (error_ || complete_) return;
-    fail(ErrorCode::Truncated, "the Responses stream ended before its terminal event");
-  }
+  void finish() override { fail_unless_complete("the Responses stream ended before its terminal event"); }
 
  private:
   void on_summary_delta(const Value& event) {
@@ -502,17 +497,9 @@ class ResponsesBodyDecoder : public Decoder {
  public:
   void on_record(const Record& record) override {
     if (error_ || complete_) return;
-    std::string parse_error;
-    const Value* root = parse_record(record, &parse_error);
-    if (!root) {
-      fail(ErrorCode::Protocol, "malformed Responses body: " + parse_error, record.data);
-      return;
-    }
+    const Value* root = parse_object(record, "malformed Responses body: ", "Responses body is not a JSON object");
+    if (!root) return;
     const Value& doc = *root;
-    if (!doc.IsObject()) {
-      fail(ErrorCode::Protocol, "Responses body is not a JSON object", record.data);
-      return;
-    }
     if (dialect::truthy(json::member(doc, "error")) || json::string_member(doc, "status") == "failed") {
       error_ = failure(doc, record.data, "the response failed");
       return;
@@ -557,18 +544,15 @@ class ResponsesBodyDecoder : public Decoder {
     complete_ = true;
   }
 
-  void finish() override {
-    if (error_ || complete_) return;
-    fail(ErrorCode::Truncated, "the Responses body was empty");
-  }
+  void finish() override { fail_unless_complete("the Responses body was empty"); }
 };
 
 }  // namespace
 
 const Dialect& openai_responses_dialect() {
-  static const PartsDialect instance(DialectParts{
-      build_responses_body, Format::Sse, make_decoder_of<ResponsesStreamDecoder, ResponsesBodyDecoder>,
-      [](const std::string& body) { return dialect::error_body_message(body, openai::describe_error, true); }});
+  static const PartsDialect instance(DialectParts{build_responses_body, Format::Sse,
+                                                  make_decoder_of<ResponsesStreamDecoder, ResponsesBodyDecoder>,
+                                                  openai::error_message});
   return instance;
 }
 

@@ -33,6 +33,8 @@ std::string describe_error(const json::Value& error) {
   return message;
 }
 
+std::string error_message(const std::string& body) { return dialect::error_body_message(body, describe_error, true); }
+
 Error provider_error(const json::Value& error, std::string_view raw_record) {
   Error e;
   e.code = ErrorCode::Provider;

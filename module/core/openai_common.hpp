@@ -17,6 +17,10 @@ namespace llm_native::openai {
 // (or a bare string). Always starts with the provider's own message text.
 std::string describe_error(const json::Value& error);
 
+// Dialect::error_message of both OpenAI dialects: an HTTP error body's error object, or
+// a bare {"message"} object (the Responses API's shape), described.
+std::string error_message(const std::string& body);
+
 // Builds the Provider error for an error value found inside a 2xx response.
 Error provider_error(const json::Value& error, std::string_view raw_record);
 
