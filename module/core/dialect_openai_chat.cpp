@@ -140,25 +140,6 @@ Value chat_messages(const Value& prompt, json::Document& body) {
   return messages;
 }
 
-Value chat_tool_choice(const Value& choice, json::Document& body) {
-  auto& alloc = body.GetAllocator();
-  if (choice.IsString()) {
-    std::string_view c(choice.GetString(), choice.GetStringLength());
-    if (c == "auto" || c == "none") return copy(choice, body);
-    if (c == "any") return Value(rapidjson::StringRef("required"));
-    throw std::invalid_argument("unsupported tool_choice: " + std::string(c));
-  }
-  if (choice.IsObject() && json::has_string(choice, "name")) {
-    Value function(rapidjson::kObjectType);
-    function.AddMember("name", string_value(json::string_member(choice, "name"), body), alloc);
-    Value out(rapidjson::kObjectType);
-    out.AddMember("type", "function", alloc);
-    out.AddMember("function", function, alloc);
-    return out;
-  }
-  throw std::invalid_argument("unsupported tool_choice: " + json::to_string(choice));
-}
-
 // DeepSeek's reasoning switch (doc/providers.md, DeepSeek), chosen by options.reasoning_style.
 void add_deepseek_reasoning(std::string_view level, json::Document& body) {
   auto& alloc = body.GetAllocator();
@@ -239,12 +220,7 @@ std::string build_chat_body(const std::string& canonical_prompt, bool streaming)
     body.AddMember("response_format", response_format, alloc);
   }
 
-  if (json::array_member(prompt, "tools"))
-    body.AddMember("tools",
-                   dialect::tools_array(prompt, openai::tool_shape(dialect::ToolShape::Wrap::FunctionObject), alloc),
-                   alloc);
-  if (const Value* choice = json::member(prompt, "tool_choice"))
-    body.AddMember("tool_choice", chat_tool_choice(*choice, body), alloc);
+  openai::add_tools(prompt, dialect::ToolShape::Wrap::FunctionObject, body);
 
   body.AddMember("messages", chat_messages(prompt, body), alloc);
   dialect::merge_extra_params(prompt, body, alloc);

@@ -143,24 +143,6 @@ Value responses_input(const Value& prompt, json::Document& body) {
   return input;
 }
 
-Value responses_tool_choice(const Value& choice, json::Document& body) {
-  auto& alloc = body.GetAllocator();
-  if (choice.IsString()) {
-    std::string_view c(choice.GetString(), choice.GetStringLength());
-    if (c == "auto" || c == "none") return copy(choice, body);
-    if (c == "any") return Value(rapidjson::StringRef("required"));
-    throw std::invalid_argument("unsupported tool_choice: " + std::string(c));
-  }
-  if (choice.IsObject() && json::has_string(choice, "name")) {
-    // The Responses shape (llm sent the Chat Completions one).
-    Value out(rapidjson::kObjectType);
-    out.AddMember("type", "function", alloc);
-    out.AddMember("name", string_value(json::string_member(choice, "name"), body), alloc);
-    return out;
-  }
-  throw std::invalid_argument("unsupported tool_choice: " + json::to_string(choice));
-}
-
 std::string build_responses_body(const std::string& canonical_prompt, bool streaming) {
   json::Document prompt;
   json::parse_prompt(prompt, canonical_prompt);
@@ -202,12 +184,7 @@ std::string build_responses_body(const std::string& canonical_prompt, bool strea
     body.AddMember("text", text, alloc);
   }
 
-  if (json::array_member(prompt, "tools"))
-    body.AddMember("tools",
-                   dialect::tools_array(prompt, openai::tool_shape(dialect::ToolShape::Wrap::TypeFunction), alloc),
-                   alloc);
-  if (const Value* choice = json::member(prompt, "tool_choice"))
-    body.AddMember("tool_choice", responses_tool_choice(*choice, body), alloc);
+  openai::add_tools(prompt, dialect::ToolShape::Wrap::TypeFunction, body);
 
   body.AddMember("input", responses_input(prompt, body), alloc);
   std::string_view system = json::string_member(prompt, "system");
