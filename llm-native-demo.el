@@ -157,27 +157,27 @@ the defaults are http, 127.0.0.1 and 11434."
           (if (or (null host) (member host '("" "0.0.0.0"))) "127.0.0.1" host)
           (or (url-portspec url) 11434))))
 
+(defun llm-native-demo--keyed-provider (make name var model-args model-of)
+  "Return (PROVIDER . DESCRIPTION) for a provider whose key is in env VAR.
+MAKE builds the provider from :key and MODEL-ARGS; NAME names the provider;
+MODEL-OF returns the chat model of the provider MAKE built."
+  (let ((p (apply make :key (llm-native-demo--require-env var name) model-args)))
+    (cons p (format "%s (model %s, from %s)" name (funcall model-of p) var))))
+
 (defun llm-native-demo--make-provider (kind model &optional base)
   "Return (PROVIDER . DESCRIPTION) for provider KIND with MODEL (nil: default).
 BASE is the fake server's scenario URL when KIND is `fake'."
   (let ((model-args (and model (list :chat-model model))))
     (pcase kind
       ('openai
-       (let ((p (apply #'make-llm-openai
-                       :key (llm-native-demo--require-env "OPENAI_API_KEY" "OpenAI")
-                       model-args)))
-         (cons p (format "OpenAI (model %s, from OPENAI_API_KEY)" (llm-openai-chat-model p)))))
+       (llm-native-demo--keyed-provider #'make-llm-openai "OpenAI" "OPENAI_API_KEY"
+                                        model-args #'llm-openai-chat-model))
       ('anthropic
-       (let ((p (apply #'make-llm-claude
-                       :key (llm-native-demo--require-env "ANTHROPIC_API_KEY" "Anthropic")
-                       model-args)))
-         (cons p (format "Anthropic (model %s, from ANTHROPIC_API_KEY)"
-                         (llm-claude-chat-model p)))))
+       (llm-native-demo--keyed-provider #'make-llm-claude "Anthropic" "ANTHROPIC_API_KEY"
+                                        model-args #'llm-claude-chat-model))
       ('gemini
-       (let ((p (apply #'make-llm-gemini
-                       :key (llm-native-demo--require-env "GEMINI_API_KEY" "Gemini")
-                       model-args)))
-         (cons p (format "Gemini (model %s, from GEMINI_API_KEY)" (llm-gemini-chat-model p)))))
+       (llm-native-demo--keyed-provider #'make-llm-gemini "Gemini" "GEMINI_API_KEY"
+                                        model-args #'llm-gemini-chat-model))
       ('ollama
        (pcase-let ((`(,scheme ,host ,port) (llm-native-demo--ollama-address)))
          (cons (make-llm-ollama :scheme scheme :host host :port port

@@ -16,6 +16,19 @@ const json::Value* Decoder::parse_record(const Record& record, std::string* erro
   return parser_.parse(record.data, error);
 }
 
+const json::Value* Decoder::parse_object(const Record& record, std::string_view malformed,
+                                         std::string_view not_object) {
+  std::string parse_error;
+  const json::Value* root = parse_record(record, &parse_error);
+  if (root && root->IsObject()) return root;
+  fail(ErrorCode::Protocol, root ? std::string(not_object) : std::string(malformed) + parse_error, record.data);
+  return nullptr;
+}
+
+void Decoder::fail_unless_complete(std::string_view message) {
+  if (!error_ && !complete_) fail(ErrorCode::Truncated, std::string(message));
+}
+
 void Decoder::fail(ErrorCode code, std::string message, std::string body) {
   error_ = make_error(code, std::move(message), std::move(body));
 }

@@ -70,6 +70,12 @@ class Decoder {
   // parsed here with the pooled parser; valid until the next record. nullptr on
   // malformed JSON (*error says why).
   const json::Value* parse_record(const Record& record, std::string* error);
+  // The record's root when it is a JSON object; otherwise nullptr after failing with a
+  // Protocol error: malformed followed by the parse error, or not_object.
+  const json::Value* parse_object(const Record& record, std::string_view malformed, std::string_view not_object);
+  // What finish() does once nothing is pending: a response that neither failed nor showed
+  // a completion sign is truncated (message says how).
+  void fail_unless_complete(std::string_view message);
   // Ends the response with an error (the first one stands; later records are ignored).
   void fail(ErrorCode code, std::string message, std::string body = {});
   // Keeps the token counts a record reports; a negative count is "not reported".

@@ -110,54 +110,39 @@ void append_thinking_blocks(const Value& multi_turn, Value& blocks, Alloc& a) {
   if (!signature.empty()) push_thinking_block(json::string_member(multi_turn, "claude-thinking"), signature, blocks, a);
 }
 
-Value build_messages(const Value& interactions, std::string& system, Alloc& a) {
-  Value messages(rapidjson::kArrayType);
-  for (const Value& turn : interactions.GetArray()) {
-    std::string_view role = json::string_member(turn, "role");
-    const Value* content = json::member(turn, "content");
-    if (role == "system") {
-      if (content) dialect::append_system_line(system, dialect::content_text(*content));
-      continue;
-    }
-    Value blocks(rapidjson::kArrayType);
-    const char* wire_role = "user";
-    if (role == "tool_results") {
-      // llm-claude stores tool results with role user.
-      if (const Value* results = json::array_member(turn, "tool_results")) {
-        for (const Value& r : results->GetArray()) {
-          Value block(rapidjson::kObjectType);
-          block.AddMember("type", "tool_result", a);
-          block.AddMember("tool_use_id", string_value(json::string_member(r, "call_id"), a), a);
-          block.AddMember("content", string_value(json::string_member(r, "result"), a), a);
-          blocks.PushBack(block, a);
-        }
+// One turn's blocks (dialect::TurnItems).
+const char* turn_blocks(const Value& turn, std::string_view role, const Value* content, Value& blocks, Alloc& a) {
+  if (role == "tool_results") {
+    // llm-claude stores tool results with role user.
+    if (const Value* results = json::array_member(turn, "tool_results")) {
+      for (const Value& r : results->GetArray()) {
+        Value block(rapidjson::kObjectType);
+        block.AddMember("type", "tool_result", a);
+        block.AddMember("tool_use_id", string_value(json::string_member(r, "call_id"), a), a);
+        block.AddMember("content", string_value(json::string_member(r, "result"), a), a);
+        blocks.PushBack(block, a);
       }
-    } else if (role == "user" || role == "assistant") {
-      wire_role = role == "user" ? "user" : "assistant";
-      if (const Value* multi_turn = json::object_member(turn, "multi_turn"))
-        append_thinking_blocks(*multi_turn, blocks, a);
-      if (content) append_content_blocks(*content, blocks, a);
-      if (const Value* uses = json::array_member(turn, "tool_uses")) {
-        for (const Value& use : uses->GetArray()) {
-          Value block(rapidjson::kObjectType);
-          block.AddMember("type", "tool_use", a);
-          block.AddMember("id", string_value(json::string_member(use, "id"), a), a);
-          block.AddMember("name", string_value(json::string_member(use, "name"), a), a);
-          const Value* args = json::object_member(use, "args");
-          block.AddMember("input", args ? Value(*args, a) : Value(rapidjson::kObjectType), a);
-          blocks.PushBack(block, a);
-        }
-      }
-    } else {
-      throw std::invalid_argument("anthropic: unknown interaction role '" + std::string(role) + "'");
     }
-    if (blocks.Empty()) continue;  // an empty message is a 400 at Anthropic
-    Value message(rapidjson::kObjectType);
-    message.AddMember("role", rapidjson::StringRef(wire_role), a);
-    message.AddMember("content", blocks, a);
-    messages.PushBack(message, a);
+    return "user";
   }
-  return messages;
+  if (role == "user" || role == "assistant") {
+    if (const Value* multi_turn = json::object_member(turn, "multi_turn"))
+      append_thinking_blocks(*multi_turn, blocks, a);
+    if (content) append_content_blocks(*content, blocks, a);
+    if (const Value* uses = json::array_member(turn, "tool_uses")) {
+      for (const Value& use : uses->GetArray()) {
+        Value block(rapidjson::kObjectType);
+        block.AddMember("type", "tool_use", a);
+        block.AddMember("id", string_value(json::string_member(use, "id"), a), a);
+        block.AddMember("name", string_value(json::string_member(use, "name"), a), a);
+        const Value* args = json::object_member(use, "args");
+        block.AddMember("input", args ? Value(*args, a) : Value(rapidjson::kObjectType), a);
+        blocks.PushBack(block, a);
+      }
+    }
+    return role == "user" ? "user" : "assistant";
+  }
+  throw std::invalid_argument("anthropic: unknown interaction role '" + std::string(role) + "'");
 }
 
 Value build_tool_choice(const Value& choice, Alloc& a) {
@@ -190,7 +175,7 @@ std::string build_anthropic_body(const std::string& canonical, bool streaming) {
   std::string system(json::string_member(prompt, "system"));
   Value messages(rapidjson::kArrayType);
   if (const Value* interactions = json::array_member(prompt, "interactions"))
-    messages = build_messages(*interactions, system, a);
+    messages = dialect::turn_messages(*interactions, system, "content", turn_blocks, a);
   body.AddMember("messages", messages, a);
   if (!system.empty()) body.AddMember("system", string_value(system, a), a);
 
@@ -373,10 +358,7 @@ class AnthropicStreamDecoder : public Decoder {
     // ping and event types added later are ignored, as Anthropic asks.
   }
 
-  void finish() override {
-    if (error_ || complete_) return;
-    fail(ErrorCode::Truncated, "Anthropic stream ended before message_stop or a stop_reason");
-  }
+  void finish() override { fail_unless_complete("Anthropic stream ended before message_stop or a stop_reason"); }
 
  private:
   void read_usage(const Value& usage) {
@@ -478,14 +460,9 @@ class AnthropicBodyDecoder : public Decoder {
  public:
   void on_record(const Record& record) override {
     if (error_ || complete_) return;
-    std::string parse_error;
-    const Value* root = parse_record(record, &parse_error);
-    if (!root || !root->IsObject()) {
-      fail(ErrorCode::Protocol,
-           "Anthropic sent an invalid response body: " + (root ? std::string("not a JSON object") : parse_error),
-           record.data);
-      return;
-    }
+    const Value* root = parse_object(record, "Anthropic sent an invalid response body: ",
+                                     "Anthropic sent an invalid response body: not a JSON object");
+    if (!root) return;
     const Value& doc = *root;
     if (const Value* error = json::object_member(doc, "error")) {
       fail(ErrorCode::Provider, describe_error(*error), record.data);
@@ -522,10 +499,7 @@ class AnthropicBodyDecoder : public Decoder {
     complete_ = true;
   }
 
-  void finish() override {
-    if (error_ || complete_) return;
-    fail(ErrorCode::Truncated, "Anthropic response body was empty");
-  }
+  void finish() override { fail_unless_complete("Anthropic response body was empty"); }
 };
 
 }  // namespace

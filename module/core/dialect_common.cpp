@@ -45,6 +45,27 @@ void append_system_line(std::string& system, std::string_view text) {
   system += text;
 }
 
+json::Value turn_messages(const json::Value& interactions, std::string& system, const char* items_key,
+                          TurnItems turn_items, json::Alloc& a) {
+  json::Value messages(rapidjson::kArrayType);
+  for (const json::Value& turn : interactions.GetArray()) {
+    std::string_view role = json::string_member(turn, "role");
+    const json::Value* content = json::member(turn, "content");
+    if (role == "system") {
+      if (content) append_system_line(system, content_text(*content));
+      continue;
+    }
+    json::Value items(rapidjson::kArrayType);
+    const char* wire_role = turn_items(turn, role, content, items, a);
+    if (items.Empty()) continue;
+    json::Value message(rapidjson::kObjectType);
+    message.AddMember("role", rapidjson::StringRef(wire_role), a);
+    message.AddMember(rapidjson::StringRef(items_key), items, a);
+    messages.PushBack(message, a);
+  }
+  return messages;
+}
+
 json::Value tools_array(const json::Value& prompt, const ToolShape& shape, json::Alloc& a) {
   json::Value out(rapidjson::kArrayType);
   const json::Value* tools = json::array_member(prompt, "tools");

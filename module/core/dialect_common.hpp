@@ -29,6 +29,18 @@ std::string content_text(const json::Value& content);
 // Appends text to a system prompt on a line of its own (nothing when text is empty).
 void append_system_line(std::string& system, std::string_view text);
 
+// Fills a turn's items (blocks, parts) the way its dialect spells them and returns the
+// turn's wire role; throws std::invalid_argument on a role the dialect does not know.
+using TurnItems = const char* (*)(const json::Value& turn, std::string_view role, const json::Value* content,
+                                  json::Value& items, json::Alloc& a);
+
+// The messages of interactions for dialects that keep the system prompt apart (Anthropic,
+// Gemini): the text of each system turn goes to system on a line of its own; every other
+// turn becomes {"role": wire role, items_key: items} from turn_items, and is left out when
+// it has no items (both APIs reject an empty message).
+json::Value turn_messages(const json::Value& interactions, std::string& system, const char* items_key,
+                          TurnItems turn_items, json::Alloc& a);
+
 // How a dialect spells one entry of its tools array.
 struct ToolShape {
   enum class Missing { Empty, ObjectSchema, Omit };

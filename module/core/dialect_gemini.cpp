@@ -60,66 +60,51 @@ void append_parts(const Value& content, Value& parts, Alloc& a) {
   }
 }
 
-Value build_contents(const Value& interactions, std::string& system, Alloc& a) {
-  Value contents(rapidjson::kArrayType);
-  for (const Value& turn : interactions.GetArray()) {
-    std::string_view role = json::string_member(turn, "role");
-    const Value* content = json::member(turn, "content");
-    if (role == "system") {
-      if (content) dialect::append_system_line(system, dialect::content_text(*content));
-      continue;
+// One turn's parts (dialect::TurnItems).
+const char* turn_parts(const Value& turn, std::string_view role, const Value* content, Value& parts, Alloc& a) {
+  if (role == "tool_results") {
+    if (const Value* results = json::array_member(turn, "tool_results")) {
+      for (const Value& r : results->GetArray()) {
+        Value response(rapidjson::kObjectType);
+        response.AddMember("output", string_value(json::string_member(r, "result"), a), a);
+        Value fr(rapidjson::kObjectType);
+        fr.AddMember("name", string_value(json::string_member(r, "name"), a), a);
+        fr.AddMember("response", response, a);
+        Value part(rapidjson::kObjectType);
+        part.AddMember("functionResponse", fr, a);
+        parts.PushBack(part, a);
+      }
     }
-    Value parts(rapidjson::kArrayType);
-    const char* wire_role = "user";
-    if (role == "tool_results") {
-      if (const Value* results = json::array_member(turn, "tool_results")) {
-        for (const Value& r : results->GetArray()) {
-          Value response(rapidjson::kObjectType);
-          response.AddMember("output", string_value(json::string_member(r, "result"), a), a);
-          Value fr(rapidjson::kObjectType);
-          fr.AddMember("name", string_value(json::string_member(r, "name"), a), a);
-          fr.AddMember("response", response, a);
-          Value part(rapidjson::kObjectType);
-          part.AddMember("functionResponse", fr, a);
-          parts.PushBack(part, a);
-        }
-      }
-    } else if (role == "user" || role == "assistant") {
-      wire_role = role == "user" ? "user" : "model";
-      size_t first_new = parts.Size();
-      if (content) append_parts(*content, parts, a);
-      // A text part's signature from the earlier answer goes back on its last text part.
-      if (const Value* multi_turn = json::object_member(turn, "multi_turn")) {
-        std::string_view signature = json::string_member(*multi_turn, "gemini-thought-signature");
-        if (!signature.empty()) {
-          if (parts.Size() == first_new) parts.PushBack(text_part("", a), a);
-          put(parts[parts.Size() - 1], "thoughtSignature", string_value(signature, a), a);
-        }
-      }
-      if (const Value* uses = json::array_member(turn, "tool_uses")) {
-        for (const Value& use : uses->GetArray()) {
-          Value call(rapidjson::kObjectType);
-          call.AddMember("name", string_value(json::string_member(use, "name"), a), a);
-          const Value* args = json::object_member(use, "args");
-          call.AddMember("args", args ? Value(*args, a) : Value(rapidjson::kObjectType), a);
-          Value part(rapidjson::kObjectType);
-          part.AddMember("functionCall", call, a);
-          std::string_view signature = json::string_member(use, "thought_signature");
-          part.AddMember("thoughtSignature", string_value(signature.empty() ? kMissingThoughtSignature : signature, a),
-                         a);
-          parts.PushBack(part, a);
-        }
-      }
-    } else {
-      throw std::invalid_argument("gemini: unknown interaction role '" + std::string(role) + "'");
-    }
-    if (parts.Empty()) continue;
-    Value entry(rapidjson::kObjectType);
-    entry.AddMember("role", rapidjson::StringRef(wire_role), a);
-    entry.AddMember("parts", parts, a);
-    contents.PushBack(entry, a);
+    return "user";
   }
-  return contents;
+  if (role == "user" || role == "assistant") {
+    size_t first_new = parts.Size();
+    if (content) append_parts(*content, parts, a);
+    // A text part's signature from the earlier answer goes back on its last text part.
+    if (const Value* multi_turn = json::object_member(turn, "multi_turn")) {
+      std::string_view signature = json::string_member(*multi_turn, "gemini-thought-signature");
+      if (!signature.empty()) {
+        if (parts.Size() == first_new) parts.PushBack(text_part("", a), a);
+        put(parts[parts.Size() - 1], "thoughtSignature", string_value(signature, a), a);
+      }
+    }
+    if (const Value* uses = json::array_member(turn, "tool_uses")) {
+      for (const Value& use : uses->GetArray()) {
+        Value call(rapidjson::kObjectType);
+        call.AddMember("name", string_value(json::string_member(use, "name"), a), a);
+        const Value* args = json::object_member(use, "args");
+        call.AddMember("args", args ? Value(*args, a) : Value(rapidjson::kObjectType), a);
+        Value part(rapidjson::kObjectType);
+        part.AddMember("functionCall", call, a);
+        std::string_view signature = json::string_member(use, "thought_signature");
+        part.AddMember("thoughtSignature", string_value(signature.empty() ? kMissingThoughtSignature : signature, a),
+                       a);
+        parts.PushBack(part, a);
+      }
+    }
+    return role == "user" ? "user" : "model";
+  }
+  throw std::invalid_argument("gemini: unknown interaction role '" + std::string(role) + "'");
 }
 
 // Gemini's response_schema takes an OpenAPI subset; other keys are dropped, recursively
@@ -170,7 +155,7 @@ std::string build_gemini_body(const std::string& canonical) {
   std::string system(json::string_member(prompt, "system"));
   Value contents(rapidjson::kArrayType);
   if (const Value* interactions = json::array_member(prompt, "interactions"))
-    contents = build_contents(*interactions, system, a);
+    contents = dialect::turn_messages(*interactions, system, "parts", turn_parts, a);
   body.AddMember("contents", contents, a);
   if (!system.empty()) {
     // parts is a single object here, not an array, as llm sends it.
@@ -314,6 +299,18 @@ bool place_value(Value& root, const std::vector<PathStep>& steps, Value&& value,
   return true;
 }
 
+// {key: signature} as JSON text, or "" when there is no signature.
+std::string signature_object(std::string_view key, std::string_view signature) {
+  if (signature.empty()) return "";
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  json::write_key(w, key);
+  json::write_string(w, signature);
+  w.EndObject();
+  return {buf.GetString(), buf.GetSize()};
+}
+
 class GeminiDecoder : public Decoder {
  public:
   void on_record(const Record& record) override {
@@ -403,15 +400,7 @@ class GeminiDecoder : public Decoder {
       std::string& target = json::bool_member(part, "thought") ? result_.reasoning : result_.text;
       target.append(text->GetString(), text->GetStringLength());
     }
-    if (!signature.empty()) {
-      rapidjson::StringBuffer buf;
-      json::Writer w(buf);
-      w.StartObject();
-      w.Key("gemini-thought-signature");
-      json::write_string(w, signature);
-      w.EndObject();
-      result_.multi_turn_json.assign(buf.GetString(), buf.GetSize());
-    }
+    if (!signature.empty()) result_.multi_turn_json = signature_object("gemini-thought-signature", signature);
   }
 
   void on_function_call(const Value& call, std::string_view signature) {
@@ -431,8 +420,8 @@ class GeminiDecoder : public Decoder {
         return;
       }
       const Value* args = json::object_member(call, "args");
-      result_.tool_calls.push_back(
-          ToolCall{"", std::string(name), args ? json::to_string(*args) : "{}", signature_extra(signature)});
+      result_.tool_calls.push_back(ToolCall{"", std::string(name), args ? json::to_string(*args) : "{}",
+                                            signature_object("thought_signature", signature)});
       return;
     }
     if (!pending_open_) return;
@@ -489,22 +478,11 @@ class GeminiDecoder : public Decoder {
         return;
       }
     }
-    result_.tool_calls.push_back(
-        ToolCall{"", std::move(pending_name_), json::to_string(args), signature_extra(pending_signature_)});
+    result_.tool_calls.push_back(ToolCall{"", std::move(pending_name_), json::to_string(args),
+                                          signature_object("thought_signature", pending_signature_)});
     pending_name_.clear();
     pending_signature_.clear();
     pending_args_.clear();
-  }
-
-  static std::string signature_extra(std::string_view signature) {
-    if (signature.empty()) return "";
-    rapidjson::StringBuffer buf;
-    json::Writer w(buf);
-    w.StartObject();
-    w.Key("thought_signature");
-    json::write_string(w, signature);
-    w.EndObject();
-    return {buf.GetString(), buf.GetSize()};
   }
 
   bool pending_open_ = false;

@@ -169,13 +169,9 @@ class OllamaDecoder : public Decoder {
  public:
   void on_record(const Record& record) override {
     if (error_ || complete_ || record.data.empty()) return;
-    std::string parse_error;
-    const Value* root = parse_record(record, &parse_error);
-    if (!root || !root->IsObject()) {
-      fail(ErrorCode::Protocol,
-           "Ollama sent an invalid line: " + (root ? std::string("not a JSON object") : parse_error), record.data);
-      return;
-    }
+    const Value* root =
+        parse_object(record, "Ollama sent an invalid line: ", "Ollama sent an invalid line: not a JSON object");
+    if (!root) return;
     const Value& doc = *root;
     if (const Value* error = json::member(doc, "error")) {
       fail(ErrorCode::Provider, describe_error(*error), record.data);
@@ -201,10 +197,7 @@ class OllamaDecoder : public Decoder {
     }
   }
 
-  void finish() override {
-    if (error_ || complete_) return;
-    fail(ErrorCode::Truncated, "Ollama stream ended without done:true");
-  }
+  void finish() override { fail_unless_complete("Ollama stream ended without done:true"); }
 
  private:
   bool add_tool_call(const Value& call, const std::string& raw) {

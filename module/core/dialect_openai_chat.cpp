@@ -140,25 +140,6 @@ Value chat_messages(const Value& prompt, json::Document& body) {
   return messages;
 }
 
-Value chat_tool_choice(const Value& choice, json::Document& body) {
-  auto& alloc = body.GetAllocator();
-  if (choice.IsString()) {
-    std::string_view c(choice.GetString(), choice.GetStringLength());
-    if (c == "auto" || c == "none") return copy(choice, body);
-    if (c == "any") return Value(rapidjson::StringRef("required"));
-    throw std::invalid_argument("unsupported tool_choice: " + std::string(c));
-  }
-  if (choice.IsObject() && json::has_string(choice, "name")) {
-    Value function(rapidjson::kObjectType);
-    function.AddMember("name", string_value(json::string_member(choice, "name"), body), alloc);
-    Value out(rapidjson::kObjectType);
-    out.AddMember("type", "function", alloc);
-    out.AddMember("function", function, alloc);
-    return out;
-  }
-  throw std::invalid_argument("unsupported tool_choice: " + json::to_string(choice));
-}
-
 // DeepSeek's reasoning switch (doc/providers.md, DeepSeek), chosen by options.reasoning_style.
 void add_deepseek_reasoning(std::string_view level, json::Document& body) {
   auto& alloc = body.GetAllocator();
@@ -239,12 +220,7 @@ std::string build_chat_body(const std::string& canonical_prompt, bool streaming)
     body.AddMember("response_format", response_format, alloc);
   }
 
-  if (json::array_member(prompt, "tools"))
-    body.AddMember("tools",
-                   dialect::tools_array(prompt, openai::tool_shape(dialect::ToolShape::Wrap::FunctionObject), alloc),
-                   alloc);
-  if (const Value* choice = json::member(prompt, "tool_choice"))
-    body.AddMember("tool_choice", chat_tool_choice(*choice, body), alloc);
+  openai::add_tools(prompt, dialect::ToolShape::Wrap::FunctionObject, body);
 
   body.AddMember("messages", chat_messages(prompt, body), alloc);
   dialect::merge_extra_params(prompt, body, alloc);
@@ -374,17 +350,9 @@ class ChatBodyDecoder : public Decoder {
  public:
   void on_record(const Record& record) override {
     if (error_ || complete_) return;
-    std::string parse_error;
-    const Value* root = parse_record(record, &parse_error);
-    if (!root) {
-      fail(ErrorCode::Protocol, "malformed chat response: " + parse_error, record.data);
-      return;
-    }
+    const Value* root = parse_object(record, "malformed chat response: ", "chat response is not a JSON object");
+    if (!root) return;
     const Value& doc = *root;
-    if (!doc.IsObject()) {
-      fail(ErrorCode::Protocol, "chat response is not a JSON object", record.data);
-      return;
-    }
     if (const Value* error = json::member(doc, "error"); dialect::truthy(error)) {
       error_ = openai::provider_error(*error, record.data);
       return;
@@ -429,18 +397,14 @@ class ChatBodyDecoder : public Decoder {
     complete_ = true;
   }
 
-  void finish() override {
-    if (error_ || complete_) return;
-    fail(ErrorCode::Truncated, "the chat response body was empty");
-  }
+  void finish() override { fail_unless_complete("the chat response body was empty"); }
 };
 
 }  // namespace
 
 const Dialect& openai_chat_dialect() {
   static const PartsDialect instance(DialectParts{
-      build_chat_body, Format::Sse, make_decoder_of<ChatStreamDecoder, ChatBodyDecoder>,
-      [](const std::string& body) { return dialect::error_body_message(body, openai::describe_error, true); }});
+      build_chat_body, Format::Sse, make_decoder_of<ChatStreamDecoder, ChatBodyDecoder>, openai::error_message});
   return instance;
 }
 

@@ -143,24 +143,6 @@ Value responses_input(const Value& prompt, json::Document& body) {
   return input;
 }
 
-Value responses_tool_choice(const Value& choice, json::Document& body) {
-  auto& alloc = body.GetAllocator();
-  if (choice.IsString()) {
-    std::string_view c(choice.GetString(), choice.GetStringLength());
-    if (c == "auto" || c == "none") return copy(choice, body);
-    if (c == "any") return Value(rapidjson::StringRef("required"));
-    throw std::invalid_argument("unsupported tool_choice: " + std::string(c));
-  }
-  if (choice.IsObject() && json::has_string(choice, "name")) {
-    // The Responses shape (llm sent the Chat Completions one).
-    Value out(rapidjson::kObjectType);
-    out.AddMember("type", "function", alloc);
-    out.AddMember("name", string_value(json::string_member(choice, "name"), body), alloc);
-    return out;
-  }
-  throw std::invalid_argument("unsupported tool_choice: " + json::to_string(choice));
-}
-
 std::string build_responses_body(const std::string& canonical_prompt, bool streaming) {
   json::Document prompt;
   json::parse_prompt(prompt, canonical_prompt);
@@ -202,12 +184,7 @@ std::string build_responses_body(const std::string& canonical_prompt, bool strea
     body.AddMember("text", text, alloc);
   }
 
-  if (json::array_member(prompt, "tools"))
-    body.AddMember("tools",
-                   dialect::tools_array(prompt, openai::tool_shape(dialect::ToolShape::Wrap::TypeFunction), alloc),
-                   alloc);
-  if (const Value* choice = json::member(prompt, "tool_choice"))
-    body.AddMember("tool_choice", responses_tool_choice(*choice, body), alloc);
+  openai::add_tools(prompt, dialect::ToolShape::Wrap::TypeFunction, body);
 
   body.AddMember("input", responses_input(prompt, body), alloc);
   std::string_view system = json::string_member(prompt, "system");
@@ -237,33 +214,31 @@ void add_reasoning(const Value& item, std::vector<ReasoningItem>& items) {
 // {"openai-reasoning-id": id, "openai-encrypted-reasoning": enc}, the keys llm stores, for
 // the first item (as llm reads it); with several items, all of them in order under
 // "openai-reasoning-items" as [{"id", "encrypted_content"}], which the body sends back.
+// The item's id and encrypted content under the given keys, each only when it is set.
+void write_reasoning_item(json::Writer& w, const ReasoningItem& item, std::string_view id_key,
+                          std::string_view encrypted_key) {
+  if (!item.id.empty()) {
+    json::write_key(w, id_key);
+    json::write_string(w, item.id);
+  }
+  if (!item.encrypted.empty()) {
+    json::write_key(w, encrypted_key);
+    json::write_string(w, item.encrypted);
+  }
+}
+
 std::string reasoning_multi_turn(const std::vector<ReasoningItem>& items) {
   if (items.empty()) return {};
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   w.StartObject();
-  const ReasoningItem& first = items.front();
-  if (!first.id.empty()) {
-    json::write_key(w, "openai-reasoning-id");
-    json::write_string(w, first.id);
-  }
-  if (!first.encrypted.empty()) {
-    json::write_key(w, "openai-encrypted-reasoning");
-    json::write_string(w, first.encrypted);
-  }
+  write_reasoning_item(w, items.front(), "openai-reasoning-id", "openai-encrypted-reasoning");
   if (items.size() > 1) {
     json::write_key(w, "openai-reasoning-items");
     w.StartArray();
     for (const ReasoningItem& item : items) {
       w.StartObject();
-      if (!item.id.empty()) {
-        json::write_key(w, "id");
-        json::write_string(w, item.id);
-      }
-      if (!item.encrypted.empty()) {
-        json::write_key(w, "encrypted_content");
-        json::write_string(w, item.encrypted);
-      }
+      write_reasoning_item(w, item, "id", "encrypted_content");
       w.EndObject();
     }
     w.EndArray();
@@ -398,10 +373,7 @@ class ResponsesStreamDecoder : public Decoder {
     }
   }
 
-  void finish() override {
-    if (error_ || complete_) return;
-    fail(ErrorCode::Truncated, "the Responses stream ended before its terminal event");
-  }
+  void finish() override { fail_unless_complete("the Responses stream ended before its terminal event"); }
 
  private:
   void on_summary_delta(const Value& event) {
@@ -502,17 +474,9 @@ class ResponsesBodyDecoder : public Decoder {
  public:
   void on_record(const Record& record) override {
     if (error_ || complete_) return;
-    std::string parse_error;
-    const Value* root = parse_record(record, &parse_error);
-    if (!root) {
-      fail(ErrorCode::Protocol, "malformed Responses body: " + parse_error, record.data);
-      return;
-    }
+    const Value* root = parse_object(record, "malformed Responses body: ", "Responses body is not a JSON object");
+    if (!root) return;
     const Value& doc = *root;
-    if (!doc.IsObject()) {
-      fail(ErrorCode::Protocol, "Responses body is not a JSON object", record.data);
-      return;
-    }
     if (dialect::truthy(json::member(doc, "error")) || json::string_member(doc, "status") == "failed") {
       error_ = failure(doc, record.data, "the response failed");
       return;
@@ -557,18 +521,15 @@ class ResponsesBodyDecoder : public Decoder {
     complete_ = true;
   }
 
-  void finish() override {
-    if (error_ || complete_) return;
-    fail(ErrorCode::Truncated, "the Responses body was empty");
-  }
+  void finish() override { fail_unless_complete("the Responses body was empty"); }
 };
 
 }  // namespace
 
 const Dialect& openai_responses_dialect() {
-  static const PartsDialect instance(DialectParts{
-      build_responses_body, Format::Sse, make_decoder_of<ResponsesStreamDecoder, ResponsesBodyDecoder>,
-      [](const std::string& body) { return dialect::error_body_message(body, openai::describe_error, true); }});
+  static const PartsDialect instance(DialectParts{build_responses_body, Format::Sse,
+                                                  make_decoder_of<ResponsesStreamDecoder, ResponsesBodyDecoder>,
+                                                  openai::error_message});
   return instance;
 }
 

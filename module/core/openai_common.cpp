@@ -33,6 +33,8 @@ std::string describe_error(const json::Value& error) {
   return message;
 }
 
+std::string error_message(const std::string& body) { return dialect::error_body_message(body, describe_error, true); }
+
 Error provider_error(const json::Value& error, std::string_view raw_record) {
   Error e;
   e.code = ErrorCode::Provider;
@@ -81,12 +83,46 @@ json::Value strict_schema(const json::Value& schema, json::Document& body) {
 
 std::string serialize(const json::Document& body) { return json::to_string(body); }
 
-dialect::ToolShape tool_shape(dialect::ToolShape::Wrap wrap) {
-  dialect::ToolShape shape;
-  shape.missing_schema = dialect::ToolShape::Missing::ObjectSchema;
-  shape.description_always = false;
-  shape.wrap = wrap;
-  return shape;
+namespace {
+
+// "auto" and "none" as they are, "any" as "required", a named tool in wrap's shape.
+json::Value tool_choice(const json::Value& choice, dialect::ToolShape::Wrap wrap, json::Document& body) {
+  auto& alloc = body.GetAllocator();
+  if (choice.IsString()) {
+    std::string_view c(choice.GetString(), choice.GetStringLength());
+    if (c == "auto" || c == "none") return copy(choice, body);
+    if (c == "any") return json::Value(rapidjson::StringRef("required"));
+    throw std::invalid_argument("unsupported tool_choice: " + std::string(c));
+  }
+  if (choice.IsObject() && json::has_string(choice, "name")) {
+    json::Value name = string_value(json::string_member(choice, "name"), body);
+    json::Value out(rapidjson::kObjectType);
+    out.AddMember("type", "function", alloc);
+    if (wrap == dialect::ToolShape::Wrap::FunctionObject) {
+      json::Value function(rapidjson::kObjectType);
+      function.AddMember("name", name, alloc);
+      out.AddMember("function", function, alloc);
+    } else {
+      out.AddMember("name", name, alloc);
+    }
+    return out;
+  }
+  throw std::invalid_argument("unsupported tool_choice: " + json::to_string(choice));
+}
+
+}  // namespace
+
+void add_tools(const json::Value& prompt, dialect::ToolShape::Wrap wrap, json::Document& body) {
+  auto& alloc = body.GetAllocator();
+  if (json::array_member(prompt, "tools")) {
+    dialect::ToolShape shape;
+    shape.missing_schema = dialect::ToolShape::Missing::ObjectSchema;
+    shape.description_always = false;
+    shape.wrap = wrap;
+    body.AddMember("tools", dialect::tools_array(prompt, shape, alloc), alloc);
+  }
+  if (const json::Value* choice = json::member(prompt, "tool_choice"))
+    body.AddMember("tool_choice", tool_choice(*choice, wrap, body), alloc);
 }
 
 }  // namespace llm_native::openai

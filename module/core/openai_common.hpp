@@ -17,6 +17,10 @@ namespace llm_native::openai {
 // (or a bare string). Always starts with the provider's own message text.
 std::string describe_error(const json::Value& error);
 
+// Dialect::error_message of both OpenAI dialects: an HTTP error body's error object, or
+// a bare {"message"} object (the Responses API's shape), described.
+std::string error_message(const std::string& body);
+
 // Builds the Provider error for an error value found inside a 2xx response.
 Error provider_error(const json::Value& error, std::string_view raw_record);
 
@@ -43,8 +47,11 @@ json::Value strict_schema(const json::Value& schema, json::Document& body);
 
 std::string serialize(const json::Document& body);
 
-// How both APIs spell a tool: the description only when given, an empty object schema
-// when the tool has no parameters; wrap says where the name goes.
-dialect::ToolShape tool_shape(dialect::ToolShape::Wrap wrap);
+// Adds the prompt's "tools" and "tool_choice" to the body as both APIs spell them: a
+// tool's description only when given, an empty object schema when it has no parameters;
+// wrap says where a tool's name (and a named tool_choice's) goes: FunctionObject for Chat
+// Completions, TypeFunction for Responses. Throws std::invalid_argument on a tool_choice
+// neither API has.
+void add_tools(const json::Value& prompt, dialect::ToolShape::Wrap wrap, json::Document& body);
 
 }  // namespace llm_native::openai

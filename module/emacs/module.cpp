@@ -50,11 +50,27 @@ void finalize_runtime(void* ptr) noexcept {
   delete rt;
 }
 
-Runtime& runtime_arg(const Env& env, emacs_value v) {
-  if (!env.is_type(v, Sym::user_ptr) || env.raw()->get_user_finalizer(env.raw(), v) != finalize_runtime)
-    throw LispError("wrong-type-argument", "not an llm-native runtime");
-  auto* rt = static_cast<Runtime*>(env.raw()->get_user_ptr(env.raw(), v));
+// The pointer in v, a user-ptr this module made with finalize; otherwise a
+// wrong-type-argument error saying v is not an llm-native `what'.
+void* user_ptr_arg(const Env& env, emacs_value v, void (*finalize)(void*) noexcept, const char* what) {
+  if (!env.is_type(v, Sym::user_ptr) || env.raw()->get_user_finalizer(env.raw(), v) != finalize)
+    throw LispError("wrong-type-argument", std::string("not an llm-native ") + what);
+  void* ptr = env.raw()->get_user_ptr(env.raw(), v);
   env.check();
+  return ptr;
+}
+
+// A user-ptr that finalize frees; Emacs owns the object once the user-ptr exists.
+template <class T>
+emacs_value make_user_ptr(const Env& env, void (*finalize)(void*) noexcept, std::unique_ptr<T> object) {
+  emacs_value v = env.raw()->make_user_ptr(env.raw(), finalize, object.get());
+  env.check();
+  object.release();
+  return v;
+}
+
+Runtime& runtime_arg(const Env& env, emacs_value v) {
+  auto* rt = static_cast<Runtime*>(user_ptr_arg(env, v, finalize_runtime, "runtime"));
   if (!rt->engine || rt->engine->closed()) throw LispError("llm-native-closed", "");
   return *rt;
 }
@@ -76,10 +92,7 @@ emacs_value mod_open(emacs_env* raw, ptrdiff_t, emacs_value* args, void*) noexce
       ::close(fd);
       throw;
     }
-    emacs_value v = raw->make_user_ptr(raw, finalize_runtime, rt.get());
-    env.check();
-    rt.release();
-    return v;
+    return make_user_ptr(env, finalize_runtime, std::move(rt));
   });
 }
 
@@ -120,10 +133,7 @@ emacs_value mod_drain(emacs_env* raw, ptrdiff_t, emacs_value* args, void*) noexc
 
 emacs_value mod_close(emacs_env* raw, ptrdiff_t, emacs_value* args, void*) noexcept {
   return boundary(raw, [&](Env& env) {
-    if (!env.is_type(args[0], "user-ptr") || raw->get_user_finalizer(raw, args[0]) != finalize_runtime)
-      throw LispError("wrong-type-argument", "not an llm-native runtime");
-    auto* rt = static_cast<Runtime*>(raw->get_user_ptr(raw, args[0]));
-    env.check();
+    auto* rt = static_cast<Runtime*>(user_ptr_arg(env, args[0], finalize_runtime, "runtime"));
     rt->close(std::chrono::milliseconds(2000));
     return env.nil();
   });
@@ -144,11 +154,7 @@ emacs_value mod_stats(emacs_env* raw, ptrdiff_t, emacs_value* args, void*) noexc
 void finalize_meter(void* ptr) noexcept { delete static_cast<std::shared_ptr<Meter>*>(ptr); }
 
 const Meter& meter_arg(const Env& env, emacs_value v) {
-  if (!env.is_type(v, "user-ptr") || env.raw()->get_user_finalizer(env.raw(), v) != finalize_meter)
-    throw LispError("wrong-type-argument", "not an llm-native meter");
-  auto* m = static_cast<std::shared_ptr<Meter>*>(env.raw()->get_user_ptr(env.raw(), v));
-  env.check();
-  return **m;
+  return **static_cast<std::shared_ptr<Meter>*>(user_ptr_arg(env, v, finalize_meter, "meter"));
 }
 
 emacs_value mod_meter(emacs_env* raw, ptrdiff_t, emacs_value* args, void*) noexcept {
@@ -156,11 +162,7 @@ emacs_value mod_meter(emacs_env* raw, ptrdiff_t, emacs_value* args, void*) noexc
     Runtime& rt = runtime_arg(env, args[0]);
     std::shared_ptr<Meter> m = rt.engine->meter(static_cast<RequestId>(env.to_integer(args[1])));
     if (!m) return env.nil();
-    auto holder = std::make_unique<std::shared_ptr<Meter>>(std::move(m));
-    emacs_value v = raw->make_user_ptr(raw, finalize_meter, holder.get());
-    env.check();
-    holder.release();
-    return v;
+    return make_user_ptr(env, finalize_meter, std::make_unique<std::shared_ptr<Meter>>(std::move(m)));
   });
 }
 

@@ -91,5 +91,13 @@ twice, LLM-NATIVE-LLM is non-nil when the integration is loaded."
     (let ((err (should-error (llm-native--mod-stats runtime) :type 'llm-native-closed)))
       (should (equal (error-message-string err) "llm-native runtime is closed")))))
 
+(ert-deftest llm-native-package-module-handles-checked ()
+  "A module function refuses a handle of the wrong kind."
+  (let ((runtime (llm-native--runtime)))
+    (should-error (llm-native--mod-meter-read runtime) :type 'wrong-type-argument)
+    (should-error (llm-native--mod-stats "runtime") :type 'wrong-type-argument)
+    (should-error (llm-native--mod-close 42) :type 'wrong-type-argument)
+    (should (equal (plist-get (llm-native--mod-stats runtime) :active) 0))))
+
 (provide 'llm-native-package-test)
 ;;; llm-native-package-test.el ends here
