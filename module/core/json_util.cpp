@@ -107,7 +107,8 @@ bool bool_member(const Value& obj, const char* key, bool fallback) {
 }
 
 void put(Value& obj, std::string_view key, Value&& v, Alloc& a) {
-  auto it = obj.FindMember(Value(rapidjson::StringRef(key.data(), static_cast<rapidjson::SizeType>(key.size()))));
+  auto it = obj.FindMember(
+      Value(rapidjson::StringRef(key.empty() ? "" : key.data(), static_cast<rapidjson::SizeType>(key.size()))));
   if (it != obj.MemberEnd()) {
     it->value = std::move(v);
   } else {

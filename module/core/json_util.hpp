@@ -213,9 +213,10 @@ std::string to_string(const Value& v);
 
 using Alloc = Document::AllocatorType;
 
-// A JSON string value holding a copy of s.
+// A JSON string value holding a copy of s. An empty view may have no data pointer, which
+// RapidJSON refuses (it asserts), hence "" for it.
 inline Value string_value(std::string_view s, Alloc& a) {
-  return Value(s.data(), static_cast<rapidjson::SizeType>(s.size()), a);
+  return Value(s.empty() ? "" : s.data(), static_cast<rapidjson::SizeType>(s.size()), a);
 }
 
 // Sets obj[key] = v, replacing an existing member so the output never has duplicate keys.
