@@ -9,42 +9,12 @@
 #include <thread>
 
 #include "engine.hpp"
+#include "fake_server.hpp"
 #include "json_util.hpp"
 
 using namespace llm_native;
 
 namespace {
-
-// A fake provider server for this file's tests, shut down at exit.
-class ConnectionServer {
- public:
-  static ConnectionServer& get() {
-    static ConnectionServer server;
-    return server;
-  }
-  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
-
- private:
-  ConnectionServer() {
-    std::string cmd =
-        std::string("python3 '") + LLM_NATIVE_TEST_SERVER + "' --lifetime 120 --fixtures '" + LLM_NATIVE_FIXTURES + "'";
-    pipe_ = ::popen(cmd.c_str(), "r");
-    if (!pipe_ || std::fscanf(pipe_, "PORT %d", &port_) != 1) throw std::runtime_error("fake server did not start");
-  }
-  ~ConnectionServer() {
-    // Ask it to exit (pclose waits for it), then reap it.
-    Engine engine(-1);
-    RequestSpec spec;
-    spec.method = "POST";
-    spec.url = url("/_control/shutdown");
-    engine.start(spec);
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    engine.close();
-    ::pclose(pipe_);
-  }
-  FILE* pipe_ = nullptr;
-  int port_ = 0;
-};
 
 // Every event the engine queues until request id's terminal one (all ids, in order).
 std::vector<Event> until_done(Engine& engine, RequestId id) {
@@ -67,7 +37,7 @@ std::string control(const std::string& method, const std::string& path, const st
   Engine engine(-1);
   RequestSpec spec;
   spec.method = method;
-  spec.url = ConnectionServer::get().url(path);
+  spec.url = test::FakeServer::get().url(path);
   spec.body = body;
   std::vector<Event> events = until_done(engine, engine.start(spec));
   REQUIRE(events.back().kind == EventKind::Done);
@@ -82,7 +52,7 @@ TEST_CASE("connection: a preconnect warms the host for the next request and says
   REQUIRE(json::parse(
       doc, control("POST", "/_control/scenario", R"({"generate": {"dialect": "openai-chat", "tokens": 5}})")));
   std::string token(json::string_member(doc, "token"));
-  std::string url = ConnectionServer::get().url("/s/" + token + "/v1/chat/completions");
+  std::string url = test::FakeServer::get().url("/s/" + token + "/v1/chat/completions");
 
   Engine engine(-1);
   RequestSpec warm;
@@ -126,6 +96,6 @@ TEST_CASE("connection: a preconnect with a bad URL is refused, and none after cl
   CHECK_THROWS_AS(engine.preconnect(bad), std::invalid_argument);
   engine.close();
   RequestSpec good;
-  good.url = ConnectionServer::get().url("/");
+  good.url = test::FakeServer::get().url("/");
   CHECK_THROWS_AS(engine.preconnect(good), std::logic_error);
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "engine.hpp"
+#include "fake_server.hpp"
 #include "event_queue.hpp"
 #include "json_util.hpp"
 
@@ -26,37 +27,6 @@ int pending_bytes(int fd) {
   for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) total += static_cast<int>(n);
   return total;
 }
-
-// The fake provider server, for the whole test run.
-class FakeServer {
- public:
-  static FakeServer& get() {
-    static FakeServer server;
-    return server;
-  }
-  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
-
- private:
-  FakeServer() {
-    std::string cmd =
-        std::string("python3 '") + LLM_NATIVE_TEST_SERVER + "' --lifetime 300 --fixtures '" + LLM_NATIVE_FIXTURES + "'";
-    pipe_ = ::popen(cmd.c_str(), "r");
-    if (!pipe_ || std::fscanf(pipe_, "PORT %d", &port_) != 1) throw std::runtime_error("fake server did not start");
-  }
-  ~FakeServer() {
-    // Ask it to exit, then reap it.
-    Engine engine(-1);
-    RequestSpec spec;
-    spec.method = "POST";
-    spec.url = url("/_control/shutdown");
-    engine.start(spec);
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    engine.close();
-    ::pclose(pipe_);
-  }
-  FILE* pipe_ = nullptr;
-  int port_ = 0;
-};
 
 // Drains until request id's terminal event; returns all of its events.
 std::vector<Event> run(Engine& engine, RequestId id, double seconds = 20) {
@@ -90,8 +60,8 @@ std::string fetch(Engine& engine, const std::string& method, const std::string& 
 // Registers a scenario; returns its base URL.
 std::string scenario(Engine& engine, const std::string& json) {
   json::Document doc;
-  REQUIRE(json::parse(doc, fetch(engine, "POST", FakeServer::get().url("/_control/scenario"), json)));
-  return FakeServer::get().url("/s/" + std::string(json::string_member(doc, "token")));
+  REQUIRE(json::parse(doc, fetch(engine, "POST", test::FakeServer::get().url("/_control/scenario"), json)));
+  return test::FakeServer::get().url("/s/" + std::string(json::string_member(doc, "token")));
 }
 
 std::string token_of(const std::string& base) { return base.substr(base.rfind('/') + 1); }
@@ -180,8 +150,8 @@ TEST_CASE("engine: streamed chats decode to the exact text, concurrently") {
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
     REQUIRE(done.size() == ids.size());
-    REQUIRE(json::parse(expected,
-                        fetch(engine, "GET", FakeServer::get().url("/_control/expected?token=" + token_of(base)))));
+    REQUIRE(json::parse(
+        expected, fetch(engine, "GET", test::FakeServer::get().url("/_control/expected?token=" + token_of(base)))));
     for (RequestId id : ids) {
       const Event& e = done[id];
       REQUIRE(e.kind == EventKind::Done);
