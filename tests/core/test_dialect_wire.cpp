@@ -204,7 +204,8 @@ const std::string kRespDelta = responses_event("response.output_text.delta", R"(
 const std::string kRespCompleted = responses_event(
     "response.completed", R"("response":{"status":"completed","usage":{"input_tokens":2,"output_tokens":1}})");
 
-std::string responses_sse(const std::vector<std::string>& events) {
+// An SSE stream of JSON events, each named by its own "type" (as Responses and Anthropic send).
+std::string typed_sse(const std::vector<std::string>& events) {
   std::vector<std::pair<std::string, std::string>> named;
   for (const std::string& e : events) {
     json::Document doc;
@@ -218,16 +219,16 @@ std::string responses_sse(const std::vector<std::string>& events) {
 
 TEST_CASE("wire openai-responses: completion signs, other framing, cut connections") {
   const Dialect& responses = openai_responses_dialect();
-  expect_text(responses, Format::Sse, responses_sse({kRespDelta, kRespCompleted}), "Hi");
+  expect_text(responses, Format::Sse, typed_sse({kRespDelta, kRespCompleted}), "Hi");
   expect_text(
       responses, Format::Sse,
-      responses_sse({kRespDelta,
-                     responses_event(
-                         "response.incomplete",
-                         R"("response":{"status":"incomplete","incomplete_details":{"reason":"max_output_tokens"}})")}),
+      typed_sse({kRespDelta,
+                 responses_event(
+                     "response.incomplete",
+                     R"("response":{"status":"incomplete","incomplete_details":{"reason":"max_output_tokens"}})")}),
       "Hi");
-  expect_error(responses, Format::Sse, responses_sse({kRespDelta}), ErrorCode::Truncated);
-  expect_error(responses, Format::Sse, responses_sse({kRespDelta}), ErrorCode::Truncated, "", true);
+  expect_error(responses, Format::Sse, typed_sse({kRespDelta}), ErrorCode::Truncated);
+  expect_error(responses, Format::Sse, typed_sse({kRespDelta}), ErrorCode::Truncated, "", true);
   // A whole response object to a streaming request.
   expect_text(
       responses, Format::Json,
@@ -237,21 +238,20 @@ TEST_CASE("wire openai-responses: completion signs, other framing, cut connectio
 
 TEST_CASE("wire openai-responses: refusals and content filters are errors naming the reason") {
   const Dialect& responses = openai_responses_dialect();
-  expect_error(
-      responses, Format::Sse,
-      responses_sse({responses_event("response.refusal.delta", R"("delta":"I won't")"),
-                     responses_event("response.refusal.done", R"("refusal":"I won't do that.")"), kRespCompleted}),
-      ErrorCode::Provider, "I won't do that.");
+  expect_error(responses, Format::Sse,
+               typed_sse({responses_event("response.refusal.delta", R"("delta":"I won't")"),
+                          responses_event("response.refusal.done", R"("refusal":"I won't do that.")"), kRespCompleted}),
+               ErrorCode::Provider, "I won't do that.");
   // Only the finished message item carries it.
   expect_error(
       responses, Format::Sse,
-      responses_sse({responses_event("response.output_item.done",
-                                     R"("item":{"type":"message","content":[{"type":"refusal","refusal":"Nope."}]})"),
-                     kRespCompleted}),
+      typed_sse({responses_event("response.output_item.done",
+                                 R"("item":{"type":"message","content":[{"type":"refusal","refusal":"Nope."}]})"),
+                 kRespCompleted}),
       ErrorCode::Provider, "Nope.");
   expect_error(
       responses, Format::Sse,
-      responses_sse(
+      typed_sse(
           {kRespDelta,
            responses_event("response.incomplete",
                            R"("response":{"status":"incomplete","incomplete_details":{"reason":"content_filter"}})")}),
@@ -270,12 +270,12 @@ TEST_CASE("wire openai-responses: every reasoning item of an answer is kept for 
   const std::string want =
       R"({"openai-reasoning-id":"rs_1","openai-encrypted-reasoning":"ENC1",)"
       R"("openai-reasoning-items":[{"id":"rs_1","encrypted_content":"ENC1"},{"id":"rs_2","encrypted_content":"ENC2"}]})";
-  std::string stream = responses_sse(
-      {responses_event("response.output_item.done",
-                       R"("item":{"type":"reasoning","id":"rs_1","encrypted_content":"ENC1","summary":[]})"),
-       responses_event("response.output_item.done",
-                       R"("item":{"type":"reasoning","id":"rs_2","encrypted_content":"ENC2","summary":[]})"),
-       kRespDelta, kRespCompleted});
+  std::string stream =
+      typed_sse({responses_event("response.output_item.done",
+                                 R"("item":{"type":"reasoning","id":"rs_1","encrypted_content":"ENC1","summary":[]})"),
+                 responses_event("response.output_item.done",
+                                 R"("item":{"type":"reasoning","id":"rs_2","encrypted_content":"ENC2","summary":[]})"),
+                 kRespDelta, kRespCompleted});
   every_split(responses, Format::Sse, stream, [&](const Outcome& out) {
     REQUIRE_FALSE(out.error);
     CHECK_MESSAGE(json_text_equal(out.result.multi_turn_json, want), out.result.multi_turn_json);
@@ -326,28 +326,17 @@ const std::string kAnthStopReason =
     R"({"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":2}})";
 const std::string kAnthStop = R"({"type":"message_stop"})";
 
-std::string anthropic_sse(const std::vector<std::string>& events) {
-  std::vector<std::pair<std::string, std::string>> named;
-  for (const std::string& e : events) {
-    json::Document doc;
-    REQUIRE(json::parse(doc, e));
-    named.emplace_back(std::string(json::string_member(doc, "type")), e);
-  }
-  return named_sse(named);
-}
-
 }  // namespace
 
 TEST_CASE("wire anthropic: completion signs, other framing, cut connections") {
   const Dialect& anthropic = anthropic_dialect();
   expect_text(anthropic, Format::Sse,
-              anthropic_sse({kAnthStart, kAnthBlock, kAnthDelta, kAnthBlockStop, kAnthStopReason, kAnthStop}), "Hi");
+              typed_sse({kAnthStart, kAnthBlock, kAnthDelta, kAnthBlockStop, kAnthStopReason, kAnthStop}), "Hi");
   // The stop reason alone shows the answer complete.
-  expect_text(anthropic, Format::Sse,
-              anthropic_sse({kAnthStart, kAnthBlock, kAnthDelta, kAnthBlockStop, kAnthStopReason}), "Hi");
-  expect_error(anthropic, Format::Sse, anthropic_sse({kAnthStart, kAnthBlock, kAnthDelta}), ErrorCode::Truncated);
-  expect_error(anthropic, Format::Sse, anthropic_sse({kAnthStart, kAnthBlock, kAnthDelta}), ErrorCode::Truncated, "",
-               true);
+  expect_text(anthropic, Format::Sse, typed_sse({kAnthStart, kAnthBlock, kAnthDelta, kAnthBlockStop, kAnthStopReason}),
+              "Hi");
+  expect_error(anthropic, Format::Sse, typed_sse({kAnthStart, kAnthBlock, kAnthDelta}), ErrorCode::Truncated);
+  expect_error(anthropic, Format::Sse, typed_sse({kAnthStart, kAnthBlock, kAnthDelta}), ErrorCode::Truncated, "", true);
   // A whole Message to a streaming request; a stream to a non-streaming one.
   expect_text(
       anthropic, Format::Json,
@@ -357,12 +346,11 @@ TEST_CASE("wire anthropic: completion signs, other framing, cut connections") {
 
 TEST_CASE("wire anthropic: stop_reason refusal is an error naming it") {
   const Dialect& anthropic = anthropic_dialect();
-  expect_error(
-      anthropic, Format::Sse,
-      anthropic_sse({kAnthStart, kAnthBlock, kAnthDelta, kAnthBlockStop,
-                     R"({"type":"message_delta","delta":{"stop_reason":"refusal"},"usage":{"output_tokens":2}})",
-                     kAnthStop}),
-      ErrorCode::Provider, "refusal");
+  expect_error(anthropic, Format::Sse,
+               typed_sse({kAnthStart, kAnthBlock, kAnthDelta, kAnthBlockStop,
+                          R"({"type":"message_delta","delta":{"stop_reason":"refusal"},"usage":{"output_tokens":2}})",
+                          kAnthStop}),
+               ErrorCode::Provider, "refusal");
   expect_error(anthropic, Format::Json, R"({"type":"message","role":"assistant","content":[],"stop_reason":"refusal"})",
                ErrorCode::Provider, "refusal");
 }
@@ -386,13 +374,13 @@ TEST_CASE("wire anthropic: every thinking block of an answer is kept for the nex
       R"({"claude-thinking":"one","claude-reasoning-signature":"S1","claude-redacted-thinking":"R",)"
       R"("claude-thinking-blocks":[{"type":"thinking","thinking":"one","signature":"S1"},)"
       R"({"type":"redacted_thinking","data":"R"},{"type":"thinking","thinking":"two","signature":"S2"}]})";
-  std::string stream = anthropic_sse(
-      {kAnthStart, thinking_start(0), thinking_delta(0, "one"), signature(0, "S1"), stop(0),
-       R"({"type":"content_block_start","index":1,"content_block":{"type":"redacted_thinking","data":"R"}})", stop(1),
-       thinking_start(2), thinking_delta(2, "two"), signature(2, "S2"), stop(2),
-       R"({"type":"content_block_start","index":3,"content_block":{"type":"text","text":""}})",
-       R"({"type":"content_block_delta","index":3,"delta":{"type":"text_delta","text":"Hi"}})", stop(3),
-       kAnthStopReason, kAnthStop});
+  std::string stream =
+      typed_sse({kAnthStart, thinking_start(0), thinking_delta(0, "one"), signature(0, "S1"), stop(0),
+                 R"({"type":"content_block_start","index":1,"content_block":{"type":"redacted_thinking","data":"R"}})",
+                 stop(1), thinking_start(2), thinking_delta(2, "two"), signature(2, "S2"), stop(2),
+                 R"({"type":"content_block_start","index":3,"content_block":{"type":"text","text":""}})",
+                 R"({"type":"content_block_delta","index":3,"delta":{"type":"text_delta","text":"Hi"}})", stop(3),
+                 kAnthStopReason, kAnthStop});
   every_split(anthropic, Format::Sse, stream, [&](const Outcome& out) {
     REQUIRE_FALSE(out.error);
     CHECK(out.result.reasoning == "onetwo");
