@@ -551,7 +551,14 @@ The userinfo and query of each URL, and the values of credential headers."
 
 (defun llm-native--scrub (handle text)
   "Return TEXT with the secrets of HANDLE's request masked."
-  (llm-native--mask text (llm-native--handle-get handle :secrets)))
+  (if (stringp text)
+      (let ((secrets (llm-native--handle-get handle :secrets)))
+        ;; Worked out on the first message that needs them, not on every start.
+        (when (functionp secrets)
+          (setq secrets (funcall secrets))
+          (llm-native--handle-put handle :secrets secrets))
+        (llm-native--mask text secrets))
+    text))
 
 (defun llm-native--start (args spec handle)
   "Start a request and register HANDLE for it; return HANDLE.
@@ -576,7 +583,8 @@ cancelled), and a failed build reaches :on-error."
       (setf (llm-native-handle-buffer handle) (current-buffer))
       (llm-native--handle-put handle :on-done (plist-get args :on-done))
       (llm-native--handle-put handle :on-error (plist-get args :on-error))
-      (llm-native--handle-put handle :secrets (llm-native--secrets (list url proxy) headers))
+      (llm-native--handle-put handle :secrets
+                              (lambda () (llm-native--secrets (list url proxy) headers)))
       (llm-native--with-module
        (lambda ()
          (unless (llm-native-handle-finished handle) ; cancelled during the build
