@@ -35,7 +35,7 @@
 (declare-function llm-native--mod-set-capture "ext:llm-native-module")
 (declare-function llm-native-handle-id "llm-native-runtime")
 (declare-function llm-native-handle-kind "llm-native-runtime")
-(declare-function llm-native--status-update "llm-native-status")
+(declare-function llm-native--status-changed "llm-native-status")
 (defvar llm-native--runtime)
 
 (defcustom llm-native-log-capture-limit 65536
@@ -111,7 +111,7 @@ Buffer-local settings (WHERE non-nil) do not count."
     (puthash handle req llm-native--reqs)
     (setq llm-native--last-req req)
     (when (eq llm-native-log-level 'debug) (llm-native--log-request req))
-    (llm-native--status-update)))
+    (llm-native--status-changed)))
 
 (defun llm-native--request-ended (handle outcome)
   "Note that HANDLE ended with OUTCOME: its terminal event, or `cancelled'."
@@ -138,7 +138,7 @@ Buffer-local settings (WHERE non-nil) do not count."
     (when (> (length llm-native--history) llm-native-history-size)
       (setcdr (nthcdr (max 0 (1- llm-native-history-size)) llm-native--history) nil))
     (when llm-native-log-level (llm-native--log-response req))
-    (llm-native--status-update)))
+    (llm-native--status-changed)))
 
 ;;;; Figures
 

@@ -68,6 +68,23 @@ the same however many others run."
                   'mouse-face 'mode-line-highlight
                   'local-map llm-native--status-map))))
 
+(defvar llm-native--status-refresh-timer nil
+  "The zero-delay timer of a refresh asked for by `llm-native--status-changed'.")
+
+(defun llm-native--status-changed ()
+  "Refresh the status soon: a request started or ended.
+The refresh runs from a zero-delay timer, before the next redisplay
+shows it, so requests started or ended together (fifty streams at
+once) cost one refresh, not one each."
+  (when (and (or llm-native-status-in-mode-line llm-native--status-string)
+             (not llm-native--status-refresh-timer))
+    (setq llm-native--status-refresh-timer (run-at-time 0 nil #'llm-native--status-refresh))))
+
+(defun llm-native--status-refresh ()
+  "Run the refresh that `llm-native--status-changed' asked for."
+  (setq llm-native--status-refresh-timer nil)
+  (llm-native--status-update))
+
 (defun llm-native--status-update (&optional measure)
   "Recompute the mode-line status; start its timer if needed.
 With MEASURE, also sum the tokens per second anew."

@@ -33,19 +33,39 @@
     (should-not llm-native--status-timer)
     (let ((a (llm-native-status-test--start '(:body "a" :first_byte_delay_ms 800)))
           (b (llm-native-status-test--start '(:body "b" :first_byte_delay_ms 800))))
-      (should (equal (llm-native-status-test--mode-line) " LLM:2"))
+      ;; The status is refreshed from a timer, once for requests started together.
+      (should llm-native--status-refresh-timer)
+      (llm-native-test-wait-until (lambda () (equal (llm-native-status-test--mode-line) " LLM:2")))
       (should llm-native--status-timer)
       (llm-native-test-wait-until (lambda () (and (cadr a) (cadr b))))
-      (should (equal (llm-native-status-test--mode-line) ""))
+      (llm-native-test-wait-until (lambda () (equal (llm-native-status-test--mode-line) "")))
       (should-not llm-native--status-string)
       ;; The refresh timer goes within a second of the last request's end.
       (llm-native-test-wait-until (lambda () (null llm-native--status-timer)) 3))
     ;; A request cancelled by its owner leaves the mode line too.
     (let ((c (llm-native-status-test--start '(:body "c" :first_byte_delay_ms 3000))))
-      (should (equal (llm-native-status-test--mode-line) " LLM:1"))
+      (llm-native-test-wait-until (lambda () (equal (llm-native-status-test--mode-line) " LLM:1")))
       (llm-native-cancel (car c))
-      (should (equal (llm-native-status-test--mode-line) ""))
+      (llm-native-test-wait-until (lambda () (equal (llm-native-status-test--mode-line) "")))
       (llm-native-test-wait-until (lambda () (null llm-native--status-timer)) 3))))
+
+(ert-deftest llm-native-status-one-refresh-for-requests-started-together ()
+  "Requests started in one go refresh the status once, not once each."
+  (let* ((llm-native-status-in-mode-line t)
+         (refreshes 0)
+         (count (lambda (&rest _) (cl-incf refreshes)))
+         (requests nil))
+    (advice-add 'llm-native--status-update :before count)
+    (unwind-protect
+        (progn
+          (dotimes (_ 5)
+            (push (llm-native-status-test--start '(:body "x" :first_byte_delay_ms 500)) requests))
+          (llm-native-test-wait-until
+           (lambda () (equal (llm-native-status-test--mode-line) " LLM:5")))
+          (should (= refreshes 1)))
+      (advice-remove 'llm-native--status-update count))
+    (llm-native-test-wait-until (lambda () (cl-every #'cadr requests)))
+    (llm-native-test-wait-until (lambda () (equal (llm-native-status-test--mode-line) "")))))
 
 (ert-deftest llm-native-status-tokens-per-second ()
   "While a chat streams, the mode line shows its tokens per second."
@@ -60,7 +80,7 @@
      (lambda () (or done (string-match-p "\\` LLM:1 [0-9]+t/s\\'" (llm-native-status-test--mode-line)))))
     (should-not done)
     (llm-native-test-wait-until (lambda () done) 30)
-    (should (equal (llm-native-status-test--mode-line) ""))))
+    (llm-native-test-wait-until (lambda () (equal (llm-native-status-test--mode-line) "")))))
 
 (ert-deftest llm-native-status-option-off ()
   "With `llm-native-status-in-mode-line' nil the mode line shows nothing."
