@@ -19,8 +19,14 @@
 ;;   1/CLK_TCK s (10 ms on most systems); the table says so.
 ;; - wall time: from the call to the response callback.
 ;; - GC: deltas of `gcs-done' and `gc-elapsed'.
-;; - lateness: a 10 ms timer that re-arms itself records how late each
-;;   firing runs (a stand-in for a frozen editor).
+;; - lateness: a 1 ms timer that re-arms itself records how late each
+;;   firing runs (a stand-in for a frozen editor): a stall of S ms shows as
+;;   at least S - 1 ms.
+;; - bytes consed: from `memory-use-counts' (see
+;;   `llm-native-bench--bytes-consed'); garbage collections follow from it.
+;;   The driver runs with the collector settings of an interactive session
+;;   (batch Emacs 30 raises `gc-cons-percentage' to 1.0, which would hide
+;;   them).
 ;;
 ;; Output: one JSON line per scenario on stdout, then a readable table; the
 ;; JSON lines also go to build/bench-results.json (env
@@ -58,6 +64,10 @@
 
 (defvar llm-warn-on-nonfree)
 (setq llm-warn-on-nonfree nil)
+
+;; An interactive session's defaults; batch Emacs 30 starts with
+;; `gc-cons-percentage' at 1.0, so it would collect less often than any user's.
+(setq gc-cons-threshold 800000 gc-cons-percentage 0.1)
 
 (defvar llm-native-bench--root
   (expand-file-name "../.." (file-name-directory (or load-file-name buffer-file-name)))
@@ -171,18 +181,21 @@ With CHILDREN, return cutime+cstime (waited-for children) instead."
         :cpu (llm-native-bench--cpu "/proc/self/stat")
         :child-cpu (llm-native-bench--cpu "/proc/self/stat" t)
         :gcs gcs-done
-        :gc-time gc-elapsed))
+        :gc-time gc-elapsed
+        :counts (memory-use-counts)))
 
 (defun llm-native-bench--delta (before)
   "Return the measured plist from snapshot BEFORE to now.
-Keys :wall :main-cpu :cpu :child-cpu :gcs :gc-time."
+Keys :wall :main-cpu :cpu :child-cpu :gcs :gc-time :consed."
   (let ((after (llm-native-bench--snapshot)))
     (list :wall (- (plist-get after :time) (plist-get before :time))
           :main-cpu (- (plist-get after :main-cpu) (plist-get before :main-cpu))
           :cpu (- (plist-get after :cpu) (plist-get before :cpu))
           :child-cpu (- (plist-get after :child-cpu) (plist-get before :child-cpu))
           :gcs (- (plist-get after :gcs) (plist-get before :gcs))
-          :gc-time (- (plist-get after :gc-time) (plist-get before :gc-time)))))
+          :gc-time (- (plist-get after :gc-time) (plist-get before :gc-time))
+          :consed (llm-native-bench--bytes-consed (plist-get before :counts)
+                                                  (plist-get after :counts)))))
 
 (defun llm-native-bench--rss-kib ()
   "Return this Emacs's resident memory in KiB (VmRSS)."
@@ -214,15 +227,20 @@ With SOCKETS, count only sockets (libcurl's cached connections among them)."
 (defvar llm-native-bench--probe-timer nil "The probe's pending timer.")
 (defvar llm-native-bench--probe-due nil "When the probe's pending timer should fire.")
 
-(defconst llm-native-bench--probe-period 0.01 "The probe's period in seconds.")
+(defconst llm-native-bench--probe-period 0.001
+  "The probe's period in seconds.
+A stall of S seconds makes a firing at least S minus this late, so the
+lateness it reports is the stall a user would feel, to within a period.")
 
 (defun llm-native-bench--probe-tick ()
   "Record how late this firing is and arm the next one."
   (let ((now (float-time)))
     (push (max 0.0 (- now llm-native-bench--probe-due)) llm-native-bench--lateness)
-    (setq llm-native-bench--probe-due (+ now llm-native-bench--probe-period)
-          llm-native-bench--probe-timer
-          (run-at-time llm-native-bench--probe-period nil #'llm-native-bench--probe-tick))))
+    (setq llm-native-bench--probe-due (+ now llm-native-bench--probe-period))
+    ;; The same timer object each time: a new one every millisecond would
+    ;; cons more than some scenarios do.
+    (timer-set-time llm-native-bench--probe-timer llm-native-bench--probe-due)
+    (timer-activate llm-native-bench--probe-timer)))
 
 (defun llm-native-bench--probe-start ()
   "Start the lateness probe."
@@ -955,6 +973,8 @@ The result is what `json-serialize' takes."
      (:main-cpu "main-thread CPU" 1 " s" "< 0.5 s" "")
      (:cpu "process CPU" 1 " s" "" "")
      (:late-max "max timer lateness" 1000 " ms" "< 5 ms" "gptel 300-500 ms")
+     (:gcs "GCs" 1 "" "" "")
+     (:consed "bytes consed" 1 "" "" "")
      (:partials "partial callbacks" 1 "" "" "")
      (:text-ok "50 texts exact" 1 "" "exact" ""))
     ("concurrency-10x1000" (:wall "wall (10 x 1,000 tokens)" 1 " s" "" "")
@@ -1003,6 +1023,7 @@ The result is what `json-serialize' takes."
      (:late-p99 "p99 timer lateness" 1000 " ms" "" "")
      (:wall "wall" 1 " s" "" "")
      (:gcs "GCs" 1 "" "" "")
+     (:consed "bytes consed" 1 "" "" "")
      (:text-ok "50 texts exact" 1 "" "exact" ""))
     ("ttft-tls" (:rtt "RTT added (proxy)" 1000 " ms" "" "")
      (:cold "TTFT cold (new conn.)" 1000 " ms" "" "")
