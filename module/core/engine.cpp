@@ -205,7 +205,7 @@ struct Transfer final : RecordSink {
     size_t reasoning_len = r.reasoning.size() > published_reasoning ? r.reasoning.size() - published_reasoning : 0;
     if (text_len == 0 && reasoning_len == 0) return;
     queue->push_progress(id, r.text.data() + published_text, text_len, r.reasoning.data() + published_reasoning,
-                         reasoning_len);
+                         reasoning_len, std::chrono::milliseconds(spec.progress_interval_ms), Clock::now());
     published_text += text_len;
     published_reasoning += reasoning_len;
     meter->text_bytes.fetch_add(text_len + reasoning_len, std::memory_order_relaxed);
@@ -542,6 +542,7 @@ void validate(const RequestSpec& spec) {
     if (!is_token(name)) throw std::invalid_argument("invalid secret header name (expected a token)");
   if (spec.connect_timeout_ms < 0 || spec.idle_timeout_ms < 0 || spec.total_timeout_ms < 0)
     throw std::invalid_argument("timeouts must not be negative");
+  if (spec.progress_interval_ms < 0) throw std::invalid_argument("the progress interval must not be negative");
   if (spec.max_record == 0) throw std::invalid_argument("max record size must be positive");
   if (spec.max_response == 0) throw std::invalid_argument("max response size must be positive");
 }
@@ -784,7 +785,13 @@ struct Engine::Worker {
       }
       active.store(live.size());
       count_paused(live);
-      curl_multi_poll(multi, nullptr, 0, live.empty() ? 1000 : 100, nullptr);
+      // Wake up for held progress when it falls due, if nothing comes sooner.
+      int timeout_ms = live.empty() ? 1000 : 100;
+      Clock::time_point due = queue.release_held(now);
+      if (due != Clock::time_point::max())
+        timeout_ms = static_cast<int>(
+            std::min<long long>(timeout_ms, std::chrono::ceil<std::chrono::milliseconds>(due - now).count()));
+      curl_multi_poll(multi, nullptr, 0, timeout_ms, nullptr);
     }
     return false;
   }

@@ -56,6 +56,8 @@ struct RequestSpec {
   // Header names (any case) dropped, like Authorization and the API-key headers, when a
   // redirect leaves the request's origin.
   std::vector<std::string> secret_headers;
+  // Chat requests: the least time between two Progress events (0 = one per drain).
+  long progress_interval_ms = 0;
 };
 
 struct EngineStats {

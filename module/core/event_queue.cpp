@@ -35,6 +35,23 @@ std::size_t EventQueue::weight(const Event& e) {
 
 void EventQueue::push(Event&& event) {
   std::lock_guard<std::mutex> lock(mutex_);
+  if (event.terminal()) {
+    auto it = streams_.find(event.id);
+    if (it != streams_.end()) {
+      Stream& s = it->second;
+      // Held text goes ahead of the end, so the last partial callback has it all.
+      if (s.held) {
+        s.held = false;
+        --held_;
+        mark_locked(event.id, s);
+      }
+      if (s.marked) {
+        s.ended = true;  // the drain of its marker drops it
+      } else {
+        streams_.erase(it);
+      }
+    }
+  }
   const std::size_t bytes = weight(event);
   events_.push_back(std::move(event));
   queued_events_.fetch_add(1, std::memory_order_relaxed);
@@ -42,22 +59,53 @@ void EventQueue::push(Event&& event) {
   ring_locked();
 }
 
+void EventQueue::mark_locked(RequestId id, Stream& s) {
+  Event marker;
+  marker.id = id;
+  marker.kind = EventKind::Progress;
+  events_.push_back(std::move(marker));
+  queued_events_.fetch_add(1, std::memory_order_relaxed);
+  s.marked = true;
+  ring_locked();
+}
+
 void EventQueue::push_progress(RequestId id, const char* text, size_t text_len, const char* reasoning,
-                               size_t reasoning_len) {
+                               size_t reasoning_len, Clock::duration interval, Clock::time_point now) {
   if (text_len == 0 && reasoning_len == 0) return;
   std::lock_guard<std::mutex> lock(mutex_);
-  auto [it, first] = pending_.try_emplace(id);
-  it->second.text.append(text, text_len);
-  it->second.reasoning.append(reasoning, reasoning_len);
+  auto [it, first] = streams_.try_emplace(id);
+  Stream& s = it->second;
+  s.text.append(text, text_len);
+  s.reasoning.append(reasoning, reasoning_len);
   queued_bytes_.fetch_add(text_len + reasoning_len, std::memory_order_relaxed);
-  if (first) {  // one marker per request until its marker is drained
-    Event marker;
-    marker.id = id;
-    marker.kind = EventKind::Progress;
-    events_.push_back(std::move(marker));
-    queued_events_.fetch_add(1, std::memory_order_relaxed);
-    ring_locked();
+  if (s.marked || s.held) return;  // joins the queued marker, or the held text
+  s.interval = interval;
+  if (!first && interval > Clock::duration::zero() && now - s.last_mark < interval) {
+    s.held = true;
+    ++held_;
+    return;
   }
+  s.last_mark = now;
+  mark_locked(id, s);
+}
+
+EventQueue::Clock::time_point EventQueue::release_held(Clock::time_point now) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Clock::time_point next = Clock::time_point::max();
+  if (held_ == 0) return next;
+  for (auto& [id, s] : streams_) {
+    if (!s.held) continue;
+    Clock::time_point due = s.last_mark + s.interval;
+    if (now >= due) {
+      s.held = false;
+      --held_;
+      s.last_mark = now;
+      mark_locked(id, s);
+    } else {
+      next = std::min(next, due);
+    }
+  }
+  return next;
 }
 
 std::vector<Event> EventQueue::drain() {
@@ -71,8 +119,8 @@ std::vector<Event> EventQueue::drain() {
       const Event& e = events_[n];
       std::size_t bytes = weight(e);
       if (e.kind == EventKind::Progress) {
-        auto p = pending_.find(e.id);
-        if (p != pending_.end()) bytes += p->second.text.size() + p->second.reasoning.size();
+        auto p = streams_.find(e.id);
+        if (p != streams_.end()) bytes += p->second.text.size() + p->second.reasoning.size();
       }
       if (n > 0 && (n >= limits_.drain_events || taken_bytes + bytes > limits_.drain_bytes)) break;
       taken_bytes += bytes;
@@ -84,14 +132,18 @@ std::vector<Event> EventQueue::drain() {
       events_.erase(events_.begin(), events_.begin() + n);
     }
     // Each drained marker takes its request's pending deltas; deltas that arrive after
-    // this point queue a new marker.
+    // this point queue a new marker (or wait for the interval).
     for (Event& e : out) {
       if (e.kind != EventKind::Progress) continue;
-      auto p = pending_.find(e.id);
-      if (p == pending_.end()) continue;
-      e.text = std::move(p->second.text);
-      e.reasoning = std::move(p->second.reasoning);
-      pending_.erase(p);
+      auto p = streams_.find(e.id);
+      if (p == streams_.end()) continue;
+      Stream& st = p->second;
+      e.text = std::move(st.text);
+      e.reasoning = std::move(st.reasoning);
+      st.text.clear();
+      st.reasoning.clear();
+      st.marked = false;
+      if (st.ended) streams_.erase(p);
     }
     queued_events_.fetch_sub(out.size(), std::memory_order_relaxed);
     queued_bytes_.fetch_sub(std::min(taken_bytes, queued_bytes_.load(std::memory_order_relaxed)),

@@ -53,6 +53,7 @@ RequestSpec spec_from_plist(const Env& env, emacs_value plist) {
       millis_arg(env, plist_get(env, plist, Sym::k_connect_timeout), ":connect-timeout", spec.connect_timeout_ms);
   spec.idle_timeout_ms = millis_arg(env, plist_get(env, plist, Sym::k_idle_timeout), ":idle-timeout", 0);
   spec.total_timeout_ms = millis_arg(env, plist_get(env, plist, Sym::k_timeout), ":timeout", 0);
+  spec.progress_interval_ms = millis_arg(env, plist_get(env, plist, Sym::k_progress_interval), ":progress-interval", 0);
   if (v = plist_get(env, plist, Sym::k_proxy); env.truthy(v)) spec.proxy = string_arg(env, v, ":proxy");
   spec.insecure = env.truthy(plist_get(env, plist, Sym::k_insecure));
   if (v = plist_get(env, plist, Sym::k_max_record_size); env.truthy(v)) {

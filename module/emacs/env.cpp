@@ -52,7 +52,8 @@ void init_symbols(emacs_env* env) {
                                       ":max-record-size",
                                       ":max-response-size",
                                       ":redirects",
-                                      ":secret-headers"};
+                                      ":secret-headers",
+                                      ":progress-interval"};
   static_assert(sizeof names / sizeof names[0] == static_cast<int>(Sym::count), "one name per Sym");
   for (int i = 0; i < static_cast<int>(Sym::count); ++i) {
     emacs_value v = env->intern(env, names[i]);

@@ -59,6 +59,7 @@ enum class Sym {
   k_max_response_size,
   k_redirects,
   k_secret_headers,
+  k_progress_interval,
   count
 };
 

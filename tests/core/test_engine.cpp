@@ -102,6 +102,60 @@ TEST_CASE("event queue: progress coalesces, the doorbell rings once per drain") 
   ::close(fds[1]);
 }
 
+TEST_CASE("event queue: paced progress comes at once, then at most once an interval") {
+  using namespace std::chrono_literals;
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  ::fcntl(fds[0], F_SETFL, O_NONBLOCK);
+  EventQueue queue(fds[1]);
+  const auto t0 = EventQueue::Clock::time_point{} + 1h;
+  const auto interval = std::chrono::duration_cast<EventQueue::Clock::duration>(50ms);
+
+  queue.push_progress(1, "a", 1, "", 0, interval, t0);  // the first text never waits
+  CHECK(pending_bytes(fds[0]) == 1);
+  std::vector<Event> events = queue.drain();
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].text == "a");
+
+  queue.push_progress(1, "b", 1, "", 0, interval, t0 + 10ms);  // held: no marker, no wake-up
+  queue.push_progress(2, "x", 1, "", 0, interval, t0 + 10ms);  // another request is not held back
+  CHECK(pending_bytes(fds[0]) == 1);
+  events = queue.drain();
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].id == 2);
+  CHECK(queue.release_held(t0 + 20ms) == t0 + 50ms);  // not yet
+  CHECK(queue.drain().empty());
+  queue.push_progress(1, "c", 1, "r", 1, interval, t0 + 30ms);  // joins the held text
+  CHECK(queue.release_held(t0 + 50ms) == EventQueue::Clock::time_point::max());
+  CHECK(pending_bytes(fds[0]) == 1);
+  events = queue.drain();
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].text == "bc");
+  CHECK(events[0].reasoning == "r");
+
+  // Held text goes out ahead of its request's end, whatever the interval.
+  queue.push_progress(1, "d", 1, "", 0, interval, t0 + 60ms);
+  CHECK(queue.release_held(t0 + 61ms) == t0 + 100ms);
+  Event done;
+  done.id = 1;
+  done.kind = EventKind::Done;
+  queue.push(std::move(done));
+  CHECK(queue.release_held(t0 + 62ms) == EventQueue::Clock::time_point::max());
+  events = queue.drain();
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].kind == EventKind::Progress);
+  CHECK(events[0].text == "d");
+  CHECK(events[1].kind == EventKind::Done);
+
+  // A request id seen again after its end starts afresh (the first text does not wait).
+  queue.push_progress(1, "e", 1, "", 0, interval, t0 + 70ms);
+  events = queue.drain();
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].text == "e");
+  ::close(fds[0]);
+  ::close(fds[1]);
+}
+
 TEST_CASE("event queue: a forgotten request's events are dropped up to its terminal event") {
   EventQueue queue(-1);
   queue.push_progress(3, "a", 1, "", 0);
@@ -163,6 +217,35 @@ TEST_CASE("engine: streamed chats decode to the exact text, concurrently") {
       CHECK(e.result->output_tokens > 0);
     }
   }
+}
+
+TEST_CASE("engine: a chat's progress interval spaces its Progress events; the text stays whole") {
+  Engine engine(-1);
+  std::string base = scenario(engine, R"({"generate": {"dialect": "openai-chat", "tokens": 60, "interval_ms": 5}})");
+  RequestSpec spec;
+  spec.method = "POST";
+  spec.url = base + "/chat";
+  spec.body = "{}";
+  spec.dialect = &find_dialect("openai-chat");
+  spec.streaming = true;
+  spec.progress_interval_ms = 100;
+  auto started = std::chrono::steady_clock::now();
+  std::vector<Event> events = run(engine, engine.start(spec));
+  double elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  REQUIRE(events.back().kind == EventKind::Done);
+  std::string text;
+  int progress = 0;
+  for (const Event& e : events)
+    if (e.kind == EventKind::Progress) {
+      text += e.text;
+      ++progress;
+    }
+  CHECK(text == events.back().result->text);
+  CHECK(events.back().text_delivered);
+  // Over about 300 ms of tokens: the first, at most one every 100 ms, and the held text the
+  // end brings at once. Without the interval it would be one per drain (every 2 ms here).
+  CHECK(progress >= 2);
+  CHECK(progress <= elapsed_ms / 100 + 2);
 }
 
 TEST_CASE("engine: HTTP errors carry the provider's message and body") {

@@ -168,12 +168,15 @@ BODY runs with `spec' bound to the provider's description and
   (json-parse-string (alist-get 'body (llm-native-llm-test--last-request base))
                      :object-type 'alist))
 
-(cl-defun llm-native-llm-test--stream (provider prompt &key multi-output)
+(cl-defun llm-native-llm-test--stream (provider prompt &key multi-output on-partial)
   "Stream PROMPT with PROVIDER and wait; return a plist of what happened.
-Keys: :partials (in order), :result, :error, :buffers (callback buffers)."
+Keys: :partials (in order), :result, :error, :buffers (callback buffers).
+ON-PARTIAL, if given, is also called with each partial."
   (let ((partials nil) (result nil) (err nil) (done nil) (buffers nil))
     (llm-chat-streaming provider prompt
-                        (lambda (p) (push p partials) (push (current-buffer) buffers))
+                        (lambda (p)
+                          (push p partials) (push (current-buffer) buffers)
+                          (when on-partial (funcall on-partial p)))
                         (lambda (r) (setq result r done t) (push (current-buffer) buffers))
                         (lambda (s m) (setq err (list s m) done t) (push (current-buffer) buffers))
                         multi-output)
@@ -354,6 +357,32 @@ Keys: :partials (in order), :result, :error, :buffers (callback buffers)."
          (outcome (llm-native-llm-test--stream provider (llm-make-chat-prompt "Hi"))))
     (should-not (plist-get outcome :result))
     (should (eq (car (plist-get outcome :error)) 'llm-request-error))))
+
+;;;; Pace
+
+(ert-deftest llm-native-llm-partials-paced ()
+  "Partial callbacks come at most once per `llm-native-progress-interval'.
+The first comes at once, each is a prefix of the answer, and the
+response callback gets it whole."
+  (let* ((base (llm-native-test-scenario
+                '(:generate (:dialect "openai-chat" :tokens 60 :interval_ms 5))))
+         (provider (make-llm-openai-compatible :url (concat base "/v1/") :key "k"
+                                               :chat-model "m"))
+         (expected nil) (times nil) (started (float-time)) (outcome nil))
+    (let ((llm-native-progress-interval 0.1))
+      (setq outcome (llm-native-llm-test--stream
+                     provider (llm-make-chat-prompt "Go")
+                     :on-partial (lambda (_) (push (float-time) times)))))
+    (setq expected (alist-get 'text (llm-native-test-expected base)))
+    (should-not (plist-get outcome :error))
+    (should (equal (plist-get outcome :result) expected))
+    (dolist (partial (plist-get outcome :partials))
+      (should (string-prefix-p partial expected)))
+    ;; About 300 ms of tokens: a few partials, one an interval at most, besides the
+    ;; first and the one the answer's end brings at once (the worker spaces them; the
+    ;; main loop can only bunch them more).
+    (should (>= (length times) 2))
+    (should (<= (length times) (+ 2 (/ (- (float-time) started) 0.1))))))
 
 ;;;; Cancel
 
