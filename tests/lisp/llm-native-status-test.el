@@ -29,8 +29,9 @@
 (ert-deftest llm-native-status-mode-line-while-running ()
   "The mode line counts running requests and is empty, with no timer, after."
   (let ((llm-native-status-in-mode-line t))
-    (should (equal (llm-native-status-test--mode-line) ""))
-    (should-not llm-native--status-timer)
+    ;; A request an earlier test ended may still have its refresh pending.
+    (llm-native-test-wait-until (lambda () (equal (llm-native-status-test--mode-line) "")))
+    (llm-native-test-wait-until (lambda () (null llm-native--status-timer)) 3)
     (let ((a (llm-native-status-test--start '(:body "a" :first_byte_delay_ms 800)))
           (b (llm-native-status-test--start '(:body "b" :first_byte_delay_ms 800))))
       ;; The status is refreshed from a timer, once for requests started together.
