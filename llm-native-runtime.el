@@ -476,12 +476,13 @@ The data is the message alone: no value the caller passed rides along."
 (defconst llm-native--control-regexp "[\0-\x08\n-\x1f\x7f]"
   "Characters no URL or header may hold: NUL, CR, LF, the other controls but TAB.")
 
-(defun llm-native--check-line (what value)
-  "Signal unless VALUE is a string without control characters; WHAT names it.
-The message never quotes VALUE."
-  (unless (stringp value) (llm-native--invalid "%s must be a string" what))
+(defun llm-native--check-line (what value &optional arg)
+  "Signal unless VALUE is a string without control characters.
+WHAT names it, a format string for ARG (made only for the message, which
+never quotes VALUE)."
+  (unless (stringp value) (llm-native--invalid "%s must be a string" (format what arg)))
   (when (string-match-p llm-native--control-regexp value)
-    (llm-native--invalid "%s contains a control character (NUL, CR, LF...)" what)))
+    (llm-native--invalid "%s contains a control character (NUL, CR, LF...)" (format what arg))))
 
 (defun llm-native--check-url (url)
   "Signal unless URL is an http or https URL without control characters."
@@ -514,7 +515,7 @@ Messages name the header, never its value."
                                          (if (and end (< end (length name)))
                                              (concat (substring name 0 end) "...")
                                            name))))
-                (llm-native--check-line (format "The value of header %s" name) value)
+                (llm-native--check-line "The value of header %s" value name)
                 (concat name ": " value)))
             headers)))
 
@@ -641,20 +642,25 @@ as for `llm-native--start'."
         (t (decode-coding-string body 'utf-8))))
 
 (defun llm-native--timeouts (args)
-  "Module plist entries for the timeout and proxy keys in ARGS."
-  (list :connect-timeout (if (plist-member args :connect-timeout)
-                             (plist-get args :connect-timeout)
-                           llm-native-connect-timeout)
-        :idle-timeout (if (plist-member args :idle-timeout)
-                          (plist-get args :idle-timeout)
-                        llm-native-idle-timeout)
-        :timeout (if (plist-member args :timeout) (plist-get args :timeout) llm-native-timeout)
-        :proxy (or (plist-get args :proxy) llm-native-proxy)
-        :insecure (plist-get args :insecure)
-        :max-record-size (plist-get args :max-record-size)
-        :max-response-size (or (plist-get args :max-response-size) llm-native-max-response-size)
-        :redirects (or (plist-get args :redirects) llm-native-redirect-policy)
-        :secret-headers (plist-get args :secret-headers)))
+  "Module plist entries for the timeout and proxy keys in ARGS.
+A key whose value comes out nil is left out (the module reads a missing
+key as nil), so a request start conses only what it sets."
+  (let ((plist nil))
+    (cl-macrolet ((add (key value)
+                    `(let ((value ,value))
+                       (when value (setq plist (cl-list* ,key value plist)))))
+                  (arg (key default)
+                    `(if (plist-member args ,key) (plist-get args ,key) ,default)))
+      (add :connect-timeout (arg :connect-timeout llm-native-connect-timeout))
+      (add :idle-timeout (arg :idle-timeout llm-native-idle-timeout))
+      (add :timeout (arg :timeout llm-native-timeout))
+      (add :proxy (or (plist-get args :proxy) llm-native-proxy))
+      (add :insecure (plist-get args :insecure))
+      (add :max-record-size (plist-get args :max-record-size))
+      (add :max-response-size (or (plist-get args :max-response-size) llm-native-max-response-size))
+      (add :redirects (or (plist-get args :redirects) llm-native-redirect-policy))
+      (add :secret-headers (plist-get args :secret-headers)))
+    plist))
 
 (defun llm-native--json-parser (args)
   "A function parsing one JSON text as ARGS' :json-* keys ask."
