@@ -317,13 +317,15 @@ reaches the command that waits."
          (llm-native--run-callback handle :on-progress
                                    (llm-native-handle-text handle) (llm-native-handle-reasoning handle)))
         ('done
-         (let ((result (if (nth 3 event)
-                           (llm-native--build handle "result" #'llm-native--chat-result
-                                              (nth 3 event) handle)
-                         (list :status (nth 2 event)))))
-           (unless (eq result llm-native--failed)
-             (llm-native--finish handle event)
-             (llm-native--run-callback handle :on-done result))))
+         (when (nth 3 event) (llm-native--catch-up handle (nth 3 event)))
+         (unless (llm-native-handle-finished handle) ; a partial callback quit
+           (let ((result (if (nth 3 event)
+                             (llm-native--build handle "result" #'llm-native--chat-result
+                                                (nth 3 event) handle)
+                           (list :status (nth 2 event)))))
+             (unless (eq result llm-native--failed)
+               (llm-native--finish handle event)
+               (llm-native--run-callback handle :on-done result)))))
         ('error
          (pcase-let ((`(,_ ,_ ,code ,message ,status ,body) event))
            (llm-native--finish handle event)
@@ -333,6 +335,21 @@ reaches the command that waits."
             (llm-native--scrub handle message)
             (append (and status (list :status status))
                     (and body (list :body (llm-native--scrub handle body)))))))))))
+
+(defun llm-native--catch-up (handle result)
+  "Give HANDLE's partial callback the text of its chat RESULT vector, if new.
+A chat's end may carry its whole text and reasoning instead of a last
+large delta (the module sends t for what its progress events carried);
+callers still get that text as a last partial before the result."
+  (let ((text (aref result 0))
+        (reasoning (aref result 1)))
+    (when (or (and (stringp text) (not (equal text (llm-native-handle-text handle))))
+              (and (stringp reasoning)
+                   (not (equal reasoning (llm-native-handle-reasoning handle)))))
+      (when (stringp text) (setf (llm-native-handle-text handle) text))
+      (when (stringp reasoning) (setf (llm-native-handle-reasoning handle) reasoning))
+      (llm-native--run-callback handle :on-progress
+                                (llm-native-handle-text handle) (llm-native-handle-reasoning handle)))))
 
 (defun llm-native--append-text (text delta)
   "Return TEXT followed by DELTA, copying neither when the other is empty.

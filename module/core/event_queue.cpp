@@ -163,7 +163,37 @@ std::vector<Event> EventQueue::drain() {
     }
     kept.push_back(std::move(e));
   }
+  fold_final_progress(kept);
   return kept;
+}
+
+// A request that ends in the batch its last Progress event is in: when that delta is at
+// least half of the whole text, the Done event carries the whole text instead (Lisp makes
+// it the last partial). Lisp then gets one string of the text, not the delta and a copy of
+// everything joined to it; on a burst of short answers that is most of what they cost.
+void EventQueue::fold_final_progress(std::vector<Event>& events) {
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    Event& done = events[i];
+    if (done.kind != EventKind::Done || !done.result) continue;
+    for (std::size_t j = i; j-- > 0;) {
+      Event& progress = events[j];
+      if (progress.id != done.id) continue;
+      if (progress.kind != EventKind::Progress) break;
+      if (done.text_delivered && 2 * progress.text.size() >= done.result->text.size()) {
+        progress.text.clear();
+        done.text_delivered = false;
+      }
+      if (done.reasoning_delivered && 2 * progress.reasoning.size() >= done.result->reasoning.size()) {
+        progress.reasoning.clear();
+        done.reasoning_delivered = false;
+      }
+      if (progress.text.empty() && progress.reasoning.empty()) {
+        events.erase(events.begin() + static_cast<std::ptrdiff_t>(j));
+        --i;
+      }
+      break;
+    }
+  }
 }
 
 void EventQueue::forget(RequestId id) { forgotten_.insert(id); }

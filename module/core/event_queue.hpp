@@ -10,6 +10,10 @@
 // tokens that arrived. Only new bytes cross into Lisp, which appends them to the text
 // it holds: a long answer is never decoded into a Lisp string twice.
 //
+// When a request ends in the same drain as a last delta that is at least half its text,
+// the Done event carries the whole text instead and the delta is dropped: Lisp gets one
+// string rather than the delta plus a joined copy (it makes that text the last partial).
+//
 // Progress can also be paced: with an interval, a request's marker is queued at most once
 // per interval. Text that comes sooner is held (the main thread is not woken for it) until
 // the worker's release_held() finds the interval over, or the request's terminal event is
@@ -86,6 +90,7 @@ class EventQueue {
     Clock::time_point last_mark{};  // when its marker was last queued
   };
   void mark_locked(RequestId id, Stream& s);  // queue its Progress marker
+  static void fold_final_progress(std::vector<Event>& events);
   void ring_locked();
   void ring_again_locked();
   static std::size_t weight(const Event& e);

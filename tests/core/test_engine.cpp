@@ -157,6 +157,51 @@ TEST_CASE("event queue: paced progress comes at once, then at most once an inter
   ::close(fds[1]);
 }
 
+TEST_CASE("event queue: an end drained with a last delta of half its text or more carries the text") {
+  EventQueue queue(-1);
+  auto done_of = [](RequestId id, const std::string& text, const std::string& reasoning) {
+    Event done;
+    done.id = id;
+    done.kind = EventKind::Done;
+    done.result = ChatResult{};
+    done.result->text = text;
+    done.result->reasoning = reasoning;
+    done.text_delivered = !text.empty();
+    done.reasoning_delivered = !reasoning.empty();
+    return done;
+  };
+  // Most of the text came last: the delta is dropped and the end carries it all.
+  queue.push_progress(5, "abcdef", 6, "", 0);
+  REQUIRE(queue.drain().size() == 1);
+  queue.push_progress(5, "ghijklmnop", 10, "", 0);
+  queue.push(done_of(5, "abcdefghijklmnop", ""));
+  std::vector<Event> events = queue.drain();
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].kind == EventKind::Done);
+  CHECK_FALSE(events[0].text_delivered);
+
+  // A small last delta goes as before, and the end refers to it.
+  queue.push_progress(6, "abcdefghij", 10, "", 0);
+  REQUIRE(queue.drain().size() == 1);
+  queue.push_progress(6, "k", 1, "r", 1);
+  queue.push(done_of(6, "abcdefghijk", "r"));
+  events = queue.drain();
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].text == "k");
+  CHECK(events[1].text_delivered);
+  // The reasoning, all of it in this delta, rides with the end; the text delta stays.
+  CHECK(events[0].reasoning.empty());
+  CHECK_FALSE(events[1].reasoning_delivered);
+
+  // Only a delta in the same drain counts: an end alone changes nothing.
+  queue.push_progress(7, "abc", 3, "", 0);
+  REQUIRE(queue.drain().size() == 1);
+  queue.push(done_of(7, "abc", ""));
+  events = queue.drain();
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].text_delivered);
+}
+
 TEST_CASE("event queue: a forgotten request's events are dropped up to its terminal event") {
   EventQueue queue(-1);
   queue.push_progress(3, "a", 1, "", 0);

@@ -384,6 +384,20 @@ response callback gets it whole."
     (should (>= (length times) 3))
     (should (<= (length times) (+ 2 (/ (- (float-time) started) 0.1))))))
 
+(ert-deftest llm-native-llm-partial-of-an-answer-in-one-piece ()
+  "An answer that arrives whole still reaches the partial callback, once.
+The end of such a stream carries the text itself (no delta and joined
+copy); the partial callback gets it, then the response callback."
+  (let* ((base (llm-native-test-scenario
+                '(:generate (:dialect "openai-chat" :tokens 50) :chunk 1000000)))
+         (provider (make-llm-openai-compatible :url (concat base "/v1/") :key "k"
+                                               :chat-model "m"))
+         (outcome (llm-native-llm-test--stream provider (llm-make-chat-prompt "Go")))
+         (expected (alist-get 'text (llm-native-test-expected base))))
+    (should-not (plist-get outcome :error))
+    (should (equal (plist-get outcome :result) expected))
+    (should (equal (plist-get outcome :partials) (list expected)))))
+
 ;;;; Cancel
 
 (llm-native-llm-test--deftests llm-native-llm-cancel
