@@ -323,12 +323,17 @@ thread during the scenarios that follow."
   "Return non-nil when STREAM (from `llm-native-bench--stream') has ended."
   (plist-get (funcall stream) :done-at))
 
+(defvar llm-native-bench--collect-first t
+  "Non-nil: each measured run starts right after a garbage collection.
+The session-heap scenario binds it to nil, so that what runs cons adds
+up from one run to the next, as it does in a session.")
+
 (defun llm-native-bench--run-streams (streams-thunk expected-fn &optional probe)
   "Start the streams STREAMS-THUNK returns, wait for them all and measure.
 EXPECTED-FN returns the expected text once they ended.  With PROBE,
 run the lateness probe meanwhile.  Return the measured plist, with
 :text-ok, :errors and :partials (total)."
-  (garbage-collect)
+  (when llm-native-bench--collect-first (garbage-collect))
   (let* ((before (llm-native-bench--snapshot))
          (_ (when probe (llm-native-bench--probe-start)))
          (streams (funcall streams-thunk))
@@ -658,6 +663,37 @@ The prompts are made beforehand: making one is the caller's cost."
               :bytes-mean (/ (apply #'+ bytes) llm-native-bench--starts)
               :gcs gcs :gc-time gc-time
               :text-ok t)))))
+
+(defconst llm-native-bench--session-heap-mb 64
+  "Live Lisp data, in MB, that stands in for a session's heap.")
+
+(defconst llm-native-bench--session-heap-runs 20
+  "Runs of the session-heap scenario: enough for a few collections to fall.")
+
+(defvar llm-native-bench--session-heap nil
+  "The live data of the session-heap scenario while it runs.")
+
+(defun llm-native-bench-concurrency-session-heap (base)
+  "The 50-stream runs from BASE beside a session-sized heap; return their plists.
+With `llm-native-bench--session-heap-mb' of live data the collector runs
+once every tenth of that consed (`gc-cons-percentage'), and marks all of
+it each time: collections are rarer than in the bare batch Emacs, and
+longer, as in a user's Emacs.  Runs do not start from a collection, so
+what they cons adds up; each run's :gcs-so-far counts the collections
+since the first run."
+  (let ((llm-native-bench--collect-first nil)
+        (gcs gcs-done))
+    (unwind-protect
+        (progn
+          (setq llm-native-bench--session-heap
+                (make-list (/ (* llm-native-bench--session-heap-mb 1024 1024) 16) nil))
+          (garbage-collect)
+          (setq gcs gcs-done)
+          (cl-loop repeat llm-native-bench--session-heap-runs
+                   collect (let ((run (llm-native-bench-concurrency base)))
+                             (append run (list :gcs-so-far (- gcs-done gcs))))))
+      (setq llm-native-bench--session-heap nil)
+      (garbage-collect))))
 
 (defun llm-native-bench--with-busy-core (function)
   "Call FUNCTION while `yes >/dev/null' keeps one core busy; return its value."
@@ -1025,6 +1061,11 @@ The result is what `json-serialize' takes."
      (:gcs "GCs" 1 "" "" "")
      (:consed "bytes consed" 1 "" "" "")
      (:text-ok "50 texts exact" 1 "" "exact" ""))
+    ("concurrency-session-heap" (:late-max "max timer lateness" 1000 " ms" "< 5 ms" "")
+     (:gcs-so-far "GCs, all runs (max)" 1 "" "" "")
+     (:gc-time "GC time" 1000 " ms" "" "")
+     (:consed "bytes consed" 1 "" "" "")
+     (:text-ok "50 texts exact" 1 "" "exact" ""))
     ("ttft-tls" (:rtt "RTT added (proxy)" 1000 " ms" "" "")
      (:cold "TTFT cold (new conn.)" 1000 " ms" "" "")
      (:warm "TTFT warm (kept conn.)" 1000 " ms" "curl - 1 RTT" "")
@@ -1342,6 +1383,8 @@ scenarios and print the comparison."
         (run "concurrency-busy" runs
              (lambda () (llm-native-bench--with-busy-core
                          (lambda () (llm-native-bench-concurrency concurrent)))))
+        (run "concurrency-session-heap" nil
+             (lambda () (llm-native-bench-concurrency-session-heap concurrent)))
         (run "big-record-json-array" runs (lambda () (llm-native-bench-big-gemini big-gemini)))
         (run "big-record-sse" runs (lambda () (llm-native-bench-big-sse big-sse)))
         (run "heavy-consumer" runs (lambda () (llm-native-bench-heavy-consumer heavy)))
