@@ -707,85 +707,9 @@ since the first run."
 
 (defconst llm-native-bench--ttft-chats 10 "Sequential chats of each time-to-first-token mode.")
 
-(defun llm-native-bench--start-helper (name command)
-  "Start COMMAND (a list) as helper NAME; return (PROCESS . PORT).
-It returns once the helper printed its PORT line.  The helper's stdout
-stays in its buffer (the proxy's CONN lines)."
-  (let* ((buffer (generate-new-buffer (format " *%s*" name)))
-         (process (make-process :name name :buffer buffer :noquery t :connection-type 'pipe
-                                :command command))
-         (deadline (+ (float-time) 10))
-         (port nil))
-    (while (and (not port) (process-live-p process) (< (float-time) deadline))
-      (accept-process-output process 0.05)
-      (with-current-buffer buffer
-        (goto-char (point-min))
-        (when (re-search-forward "^PORT \\([0-9]+\\)$" nil t)
-          (setq port (string-to-number (match-string 1))))))
-    (unless port
-      (delete-process process)
-      (error "%s did not start" name))
-    (cons process port)))
-
-(defun llm-native-bench--stop-helper (helper)
-  "Stop HELPER, from `llm-native-bench--start-helper'."
-  (when (process-live-p (car helper)) (delete-process (car helper)))
-  (kill-buffer (process-buffer (car helper))))
-
-(defun llm-native-bench--proxy-connections (helper)
-  "How many connections the latency proxy HELPER accepted so far."
-  (with-current-buffer (process-buffer (car helper))
-    (goto-char (point-max))
-    (if (re-search-backward "^CONN \\([0-9]+\\)$" nil t)
-        (string-to-number (match-string 1))
-      0)))
-
 (defun llm-native-bench--latency-proxy (port)
-  "Start the latency proxy in front of 127.0.0.1:PORT; return the helper."
-  (llm-native-bench--start-helper
-   "llm-native-bench-proxy"
-   (list "python3" (expand-file-name "tests/bench/latency_proxy.py" llm-native-bench--root)
-         "--target" (number-to-string port)
-         "--delay-ms" (number-to-string llm-native-bench--rtt-delay-ms)
-         "--lifetime" "900" "--exit-on-stdin-eof")))
-
-(defun llm-native-bench--free-port ()
-  "A TCP port on 127.0.0.1 free right now."
-  (let* ((server (make-network-process :name "llm-native-bench-port" :server t :host "127.0.0.1"
-                                       :service t :noquery t))
-         (port (process-contact server :service)))
-    (delete-process server)
-    port))
-
-(defun llm-native-bench--h2-front (backend-port)
-  "Start nghttpx, a TLS HTTP/2 front of 127.0.0.1:BACKEND-PORT.
-Return (PROCESS . PORT), or nil when nghttpx (Debian package
-nghttp2-proxy) or openssl is missing."
-  (let ((nghttpx (or (executable-find "nghttpx")
-                     (and (file-executable-p "/usr/sbin/nghttpx") "/usr/sbin/nghttpx")))
-        (tls (and (executable-find "openssl") (llm-native-test--tls-files))))
-    (when (and nghttpx tls)
-      (let* ((port (llm-native-bench--free-port))
-             (process (make-process
-                       :name "llm-native-bench-nghttpx" :noquery t :connection-type 'pipe
-                       :buffer (generate-new-buffer " *llm-native-bench-nghttpx*")
-                       :command (list nghttpx "--conf=/dev/null"
-                                      (format "--frontend=127.0.0.1,%d" port)
-                                      (format "--backend=127.0.0.1,%d" backend-port)
-                                      "--workers=1" "--no-ocsp" "--log-level=ERROR"
-                                      "--errorlog-file=/dev/null" (cadr tls) (car tls))))
-             (deadline (+ (float-time) 10)))
-        ;; Ready once it accepts connections.
-        (while (and (process-live-p process) (< (float-time) deadline)
-                    (not (ignore-errors
-                           (delete-process (make-network-process
-                                            :name "llm-native-bench-probe" :host "127.0.0.1"
-                                            :service port :noquery t))
-                           t)))
-          (sleep-for 0.05))
-        (if (process-live-p process) (cons process port)
-          (kill-buffer (process-buffer process))
-          nil)))))
+  "Start the latency proxy in front of 127.0.0.1:PORT; return (PROCESS . PORT)."
+  (llm-native-test-latency-proxy port llm-native-bench--rtt-delay-ms))
 
 (defun llm-native-bench--ttft-chat (url prompt)
   "Stream a chat from URL (TLS, self-signed) with the canonical PROMPT.
@@ -826,7 +750,7 @@ Return (:concurrent-connections N :concurrent-wall S): the connections
 the latency PROXY accepted for them, and the time until the last ended."
   (llm-native-close)
   (llm-native--runtime)
-  (let ((before (llm-native-bench--proxy-connections proxy))
+  (let ((before (llm-native-test-proxy-connections proxy))
         (left llm-native-bench--ttft-chats)
         (failure nil)
         (start (float-time)))
@@ -839,7 +763,7 @@ the latency PROXY accepted for them, and the time until the last ended."
     (llm-native-bench--wait (lambda () (zerop left)) 30)
     (when failure (error "A concurrent stream failed: %s" failure))
     (list :concurrent-wall (- (float-time) start)
-          :concurrent-connections (- (llm-native-bench--proxy-connections proxy) before))))
+          :concurrent-connections (- (llm-native-test-proxy-connections proxy) before))))
 
 (defun llm-native-bench--ttft-modes (url prompt proxy &optional curl-body)
   "Ten cold and ten warm chats on URL with PROMPT, through the latency PROXY.
@@ -854,13 +778,13 @@ Return one plist per chat; the summary takes medians over the ten."
       (llm-native--runtime)
       (push (list :cold (llm-native-bench--ttft-chat url prompt)) rows))
     (llm-native-bench--ttft-chat url prompt)
-    (let ((before (llm-native-bench--proxy-connections proxy)))
+    (let ((before (llm-native-test-proxy-connections proxy)))
       (setq rows (mapcar (lambda (row)
                            (append row (list :warm (llm-native-bench--ttft-chat url prompt))))
                          rows))
       (setq rows (mapcar (lambda (row)
                            (append row (list :warm-connections
-                                             (- (llm-native-bench--proxy-connections proxy)
+                                             (- (llm-native-test-proxy-connections proxy)
                                                 before))))
                          rows)))
     (when curl-body
@@ -896,7 +820,7 @@ listener.  See `llm-native-bench--ttft-modes'."
         (llm-native-bench--ttft-modes
          (llm-native-bench--tls-url tls-base (cdr proxy)) prompt proxy
          (llm-native--build-body "openai-chat" prompt t))
-      (llm-native-bench--stop-helper proxy))))
+      (llm-native-test-stop-process (car proxy)))))
 
 (defun llm-native-bench-h2 (base)
   "The time-to-first-token scenario over HTTP/2, through the latency proxy.
@@ -904,7 +828,7 @@ nghttpx (Debian package nghttp2-proxy) is the TLS HTTP/2 front of the
 fake server's plain listener, BASE being a short scenario's base URL
 there: Python's ssl and asyncio cannot speak HTTP/2 without the h2
 package.  Return one plist per chat, or a plist saying why not run."
-  (let ((front (llm-native-bench--h2-front (llm-native-bench--port-of base))))
+  (let ((front (llm-native-test-h2-front (llm-native-bench--port-of base))))
     (if (not front)
         (list :skipped "nghttpx (Debian package nghttp2-proxy) not installed")
       (let ((proxy (llm-native-bench--latency-proxy (cdr front))))
@@ -913,9 +837,8 @@ package.  Return one plist per chat, or a plist saying why not run."
                                           (llm-native-bench--canonical base) proxy
                                           (llm-native--build-body
                                            "openai-chat" (llm-native-bench--canonical base) t))
-          (llm-native-bench--stop-helper proxy)
-          (delete-process (car front))
-          (kill-buffer (process-buffer (car front))))))))
+          (llm-native-test-stop-process (car proxy))
+          (llm-native-test-stop-process (car front)))))))
 
 ;;;; Summaries
 

@@ -191,68 +191,18 @@ server closed it with a FIN or a reset."
           (should-not (llm-native-running-requests)))
       (advice-remove 'llm-native--deliver count))))
 
-(defun llm-native-connection-test--helper (name command ready)
-  "Start COMMAND as process NAME; return it once READY (a function) says so.
-READY gets the process buffer's text; the process is deleted after 10 s
-without it."
-  (let* ((buffer (generate-new-buffer (format " *%s*" name)))
-         (process (make-process :name name :buffer buffer :noquery t :connection-type 'pipe
-                                :command command))
-         (deadline (+ (float-time) 10)))
-    (while (and (process-live-p process) (< (float-time) deadline)
-                (not (funcall ready (with-current-buffer buffer (buffer-string)))))
-      (accept-process-output process 0.05))
-    (unless (funcall ready (with-current-buffer buffer (buffer-string)))
-      (delete-process process)
-      (error "%s did not start" name))
-    process))
-
-(defun llm-native-connection-test--free-port ()
-  "A TCP port on 127.0.0.1 free right now."
-  (let* ((server (make-network-process :name "llm-native-port" :server t :host "127.0.0.1"
-                                       :service t :noquery t))
-         (port (process-contact server :service)))
-    (delete-process server)
-    port))
-
 (ert-deftest llm-native-connection-http2-streams-share-a-connection ()
   "Streams started together to an HTTP/2 host share one connection.
 nghttpx (Debian nghttp2-proxy), when installed, is the TLS HTTP/2 front
 of the fake server; the benchmarks' latency proxy in front of it counts
 the connections.  Skipped without nghttpx or openssl."
-  (let ((nghttpx (or (executable-find "nghttpx")
-                     (and (file-executable-p "/usr/sbin/nghttpx") "/usr/sbin/nghttpx")))
-        (tls (llm-native-test--tls-files)))
-    (skip-unless (and nghttpx tls))
-    (llm-native-close)
-    (let* ((base (llm-native-test-scenario
-                  (list :generate (list :dialect "openai-chat" :tokens 50))))
-           (front-port (llm-native-connection-test--free-port))
-           (front (llm-native-connection-test--helper
-                   "llm-native-nghttpx"
-                   (list nghttpx "--conf=/dev/null"
-                         (format "--frontend=127.0.0.1,%d" front-port)
-                         (format "--backend=127.0.0.1,%d" (llm-native-test-server-port))
-                         "--workers=1" "--no-ocsp" "--log-level=ERROR" "--errorlog-file=/dev/null"
-                         (cadr tls) (car tls))
-                   (lambda (_)
-                     (ignore-errors
-                       (delete-process (make-network-process
-                                        :name "llm-native-probe" :host "127.0.0.1"
-                                        :service front-port :noquery t))
-                       t))))
-           (proxy (llm-native-connection-test--helper
-                   "llm-native-proxy"
-                   (list "python3" (expand-file-name "tests/bench/latency_proxy.py"
-                                                     llm-native-test--root)
-                         "--target" (number-to-string front-port) "--delay-ms" "5"
-                         "--lifetime" "60" "--exit-on-stdin-eof")
-                   (lambda (text) (string-match-p "^PORT [0-9]+$" text))))
-           (port (with-current-buffer (process-buffer proxy)
-                   (goto-char (point-min))
-                   (re-search-forward "^PORT \\([0-9]+\\)$")
-                   (string-to-number (match-string 1))))
-           (url (format "https://127.0.0.1:%d%s/v1/chat/completions" port
+  (llm-native-close)
+  (let* ((base (llm-native-test-scenario
+                (list :generate (list :dialect "openai-chat" :tokens 50))))
+         (front (llm-native-test-h2-front (llm-native-test-server-port))))
+    (skip-unless front)
+    (let* ((proxy (llm-native-test-latency-proxy (cdr front) 5))
+           (url (format "https://127.0.0.1:%d%s/v1/chat/completions" (cdr proxy)
                         (substring base (string-match "/s/" base))))
            (left 10) (failures nil))
       (unwind-protect
@@ -264,14 +214,9 @@ the connections.  Skipped without nghttpx or openssl."
                                               (cl-decf left) (push message failures))))
             (llm-native-test-wait-until (lambda () (zerop left)) 20)
             (should-not failures)
-            (should (equal (with-current-buffer (process-buffer proxy)
-                             (goto-char (point-max))
-                             (re-search-backward "^CONN \\([0-9]+\\)$")
-                             (match-string 1))
-                           "1")))
-        (dolist (p (list proxy front))
-          (delete-process p)
-          (kill-buffer (process-buffer p)))))))
+            (should (= (llm-native-test-proxy-connections proxy) 1)))
+        (llm-native-test-stop-process (car proxy))
+        (llm-native-test-stop-process (car front))))))
 
 (provide 'llm-native-connection-test)
 ;;; llm-native-connection-test.el ends here

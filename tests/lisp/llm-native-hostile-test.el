@@ -17,39 +17,16 @@
 (require 'llm-native-runtime)
 
 (defvar llm-native-hostile--server nil "The hostile server process.")
-(defvar llm-native-hostile--ports nil "Alist of the server's ports: port, other, tls.")
 
 (defun llm-native-hostile--port (which)
   "The hostile server's port WHICH: `port', `other' or `tls'.
 Starts the server if needed."
   (unless (process-live-p llm-native-hostile--server)
-    (let ((buffer (generate-new-buffer " *llm-native-hostile-server*"))
-          (tls (llm-native-test--tls-files)))
-      (setq llm-native-hostile--ports nil
-            llm-native-hostile--server
-            (make-process :name "llm-native-hostile-server" :buffer buffer :noquery t
-                          :connection-type 'pipe
-                          :command (append (list "python3"
-                                                 (expand-file-name "tests/server/hostile_server.py"
-                                                                   llm-native-test--root)
-                                                 "--lifetime" "900" "--exit-on-stdin-eof")
-                                           (and tls (list "--tls-cert" (car tls)
-                                                          "--tls-key" (cadr tls))))
-                          :stderr (get-buffer-create " *llm-native-hostile-stderr*")))
-      (let ((deadline (+ (float-time) 15)))
-        (while (and (< (length llm-native-hostile--ports) (if tls 3 2))
-                    (< (float-time) deadline))
-          (accept-process-output llm-native-hostile--server 0.1)
-          (with-current-buffer buffer
-            (setq llm-native-hostile--ports nil)
-            (dolist (key '(("PORT" . port) ("OTHER_PORT" . other) ("TLS_PORT" . tls)))
-              (goto-char (point-min))
-              (when (re-search-forward (format "^%s \\([0-9]+\\)$" (car key)) nil t)
-                (push (cons (cdr key) (string-to-number (match-string 1)))
-                      llm-native-hostile--ports))))))
-      (unless (alist-get 'port llm-native-hostile--ports)
-        (error "The hostile server did not start"))))
-  (alist-get which llm-native-hostile--ports))
+    (setq llm-native-hostile--server
+          (llm-native-test-start-server "llm-native-hostile-server" "hostile_server.py"
+                                        "PORT" "OTHER_PORT")))
+  (llm-native-test-printed-port llm-native-hostile--server
+                                (pcase which ('port "PORT") ('other "OTHER_PORT") ('tls "TLS_PORT"))))
 
 (defun llm-native-hostile--url (path &optional which)
   "URL of PATH on the hostile server's listener WHICH (default `port')."

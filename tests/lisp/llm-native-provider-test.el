@@ -89,15 +89,6 @@
                                   (equal (file-name-nondirectory program) "curl")))
            programs))
 
-(defun llm-native-provider-test--stream (provider prompt)
-  "Stream PROMPT with PROVIDER; return (RESULT . ERROR) once it ended."
-  (let ((result nil) (err nil) (done nil))
-    (llm-chat-streaming provider prompt #'ignore
-                        (lambda (r) (setq result r done t))
-                        (lambda (s m) (setq err (list s m) done t)))
-    (llm-native-test-wait-until (lambda () done) 20)
-    (cons result err)))
-
 ;;;; Provider subclasses with their own methods
 
 (cl-defstruct (llm-native-provider-test-gateway (:include llm-openai-compatible))
@@ -139,10 +130,10 @@ ROUTE is the server root the URL is built on."
          (programs nil)
          (outcome nil))
     (setq programs (llm-native-provider-test--recording-programs
-                     (setq outcome (llm-native-provider-test--stream
-                                    provider (llm-make-chat-prompt "hi")))))
-    (should-not (cdr outcome))
-    (should (stringp (car outcome)))
+                     (setq outcome (llm-native-test-chat
+                                    provider (llm-make-chat-prompt "hi") t))))
+    (should-not (plist-get outcome :error))
+    (should (stringp (plist-get outcome :result)))
     (should-not (llm-native-provider-test--curl-p programs))
     (let ((request (car (last (llm-native-provider-test--requests base)))))
       (should (equal (alist-get 'path request) "/gateway/v2/complete?team=emacs"))
@@ -404,10 +395,11 @@ redirect there, or nil.  Return (MODELS PROGRAMS REQUEST)."
                                              (:name "unit" :type string)
                                              (:name "note" :type string :optional t)))
                       (llm-make-tool :name "get_time" :function (lambda () "noon"))))
-         (outcome (llm-native-provider-test--stream
-                   provider (llm-make-chat-prompt "x" :tools tools))))
-    (should (eq (car (cdr outcome)) 'llm-tool-call-error))
-    (should (string-search "Wrong type argument" (format "%s" (cadr (cdr outcome)))))))
+         (err (plist-get (llm-native-test-chat
+                          provider (llm-make-chat-prompt "x" :tools tools) t)
+                         :error)))
+    (should (eq (car err) 'llm-tool-call-error))
+    (should (string-search "Wrong type argument" (format "%s" (cadr err))))))
 
 (ert-deftest llm-native-provider-embedding-answer-of-another-shape ()
   "An embedding answer without vectors is `llm-request-error', never a hang."

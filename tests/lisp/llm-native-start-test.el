@@ -22,18 +22,8 @@
 (defun llm-native-start-test--chat (provider streaming)
   "Chat with PROVIDER, STREAMING or not, and wait for the end.
 Return (:result R :error E)."
-  (let ((result nil) (err nil) (done nil)
-        (llm-warn-on-nonfree nil)
-        (prompt (llm-make-chat-prompt "Hi")))
-    (if streaming
-        (llm-chat-streaming provider prompt #'ignore
-                            (lambda (text) (setq result text done t))
-                            (lambda (symbol message) (setq err (list symbol message) done t)))
-      (llm-chat-async provider prompt
-                      (lambda (text) (setq result text done t))
-                      (lambda (symbol message) (setq err (list symbol message) done t))))
-    (llm-native-test-wait-until (lambda () done) 20)
-    (list :result result :error err)))
+  (let ((llm-warn-on-nonfree nil))
+    (llm-native-test-chat provider (llm-make-chat-prompt "Hi") streaming)))
 
 (ert-deftest llm-native-start-body-built-from-the-prompt ()
   "The body the module builds asks for a stream exactly when the chat streams."

@@ -5,11 +5,13 @@
 ;; Starts the fake provider server (tests/server/fake_server.py) once per
 ;; Emacs, registers scenarios on it and reads what it recorded.  The server
 ;; listens on 127.0.0.1 only, exits with its stdin (this Emacs) and after a
-;; bounded lifetime.
+;; bounded lifetime.  Also the helper processes other suites and the
+;; benchmarks start: the hostile server, the latency proxy, nghttpx.
 
 ;;; Code:
 
 (require 'ert)
+(require 'cl-lib)
 (require 'json)
 (require 'url-util)
 
@@ -22,7 +24,8 @@
 (defvar llm-native-test--tls-port nil "The fake server's TLS port, when it has one.")
 
 (defun llm-native-test--tls-files ()
-  "Make a self-signed certificate for 127.0.0.1; return (CERT KEY), or nil without openssl."
+  "Make a self-signed certificate for 127.0.0.1; return (CERT KEY).
+Return nil without openssl."
   (when (executable-find "openssl")
     (let* ((dir (make-temp-file "llm-native-tls" t))
            (cert (expand-file-name "cert.pem" dir))
@@ -33,43 +36,126 @@
                                  "-keyout" key "-out" cert))
         (list cert key)))))
 
+(defun llm-native-test-start-process (name command ready)
+  "Start COMMAND (a list) as the process NAME; return it once READY says so.
+READY gets the process and returns non-nil when it can be used.  After
+15 s without that the process is deleted and the error shows its
+standard error.  Its standard output stays in its buffer."
+  (let* ((stderr (get-buffer-create (format " *%s-stderr*" name)))
+         (process (make-process :name name :buffer (generate-new-buffer (format " *%s*" name))
+                                :noquery t :connection-type 'pipe :command command
+                                :stderr stderr))
+         (deadline (+ (float-time) 15)))
+    (while (and (process-live-p process) (< (float-time) deadline)
+                (not (funcall ready process)))
+      (accept-process-output process 0.05))
+    (unless (funcall ready process)
+      (llm-native-test-stop-process process)
+      (error "%s did not start: %s" name (with-current-buffer stderr (buffer-string))))
+    process))
+
+(defun llm-native-test-stop-process (process)
+  "Delete PROCESS, from `llm-native-test-start-process', and its output buffer."
+  (when (process-live-p process) (delete-process process))
+  (kill-buffer (process-buffer process)))
+
+(defun llm-native-test-printed-port (process label)
+  "The port PROCESS printed on a line \"LABEL PORT\", or nil."
+  (with-current-buffer (process-buffer process)
+    (save-excursion
+      (goto-char (point-min))
+      (and (re-search-forward (format "^%s \\([0-9]+\\)$" label) nil t)
+           (string-to-number (match-string 1))))))
+
+(defun llm-native-test-start-server (name script &rest labels)
+  "Start the server tests/server/SCRIPT as the process NAME; return it.
+It serves TLS too when openssl can make a certificate.  It is ready once
+it printed the port of each of LABELS (and TLS_PORT with TLS); read them
+with `llm-native-test-printed-port'.  It listens on 127.0.0.1 only and
+exits with its stdin (this Emacs) or after 15 minutes."
+  (let* ((tls (llm-native-test--tls-files))
+         (labels (if tls (append labels '("TLS_PORT")) labels)))
+    (llm-native-test-start-process
+     name
+     (append (list "python3" (expand-file-name (concat "tests/server/" script) llm-native-test--root)
+                   "--lifetime" "900" "--exit-on-stdin-eof")
+             (and tls (list "--tls-cert" (car tls) "--tls-key" (cadr tls))))
+     (lambda (process)
+       (cl-every (lambda (label) (llm-native-test-printed-port process label)) labels)))))
+
 (defun llm-native-test-server-port ()
   "Start the fake server if needed and return its port."
   (unless (and llm-native-test--server (process-live-p llm-native-test--server))
-    (let ((buffer (generate-new-buffer " *llm-native-fake-server*"))
-          (tls (llm-native-test--tls-files)))
-      (setq llm-native-test--port nil
-            llm-native-test--tls-port nil
-            llm-native-test--server
-            (make-process :name "llm-native-fake-server" :buffer buffer :noquery t
-                          :connection-type 'pipe
-                          :command (append
-                                    (list "python3"
-                                          (expand-file-name "tests/server/fake_server.py"
-                                                            llm-native-test--root)
-                                          "--lifetime" "900" "--exit-on-stdin-eof")
-                                    (and tls (list "--tls-cert" (car tls)
-                                                   "--tls-key" (cadr tls))))
-                          :stderr (get-buffer-create " *llm-native-fake-server-stderr*")))
-      (let ((deadline (+ (float-time) 15)))
-        (while (and (not (and llm-native-test--port (or llm-native-test--tls-port (not tls))))
-                    (< (float-time) deadline))
-          (accept-process-output llm-native-test--server 0.1)
-          (with-current-buffer buffer
-            (goto-char (point-min))
-            (when (re-search-forward "^PORT \\([0-9]+\\)$" nil t)
-              (setq llm-native-test--port (string-to-number (match-string 1))))
-            (goto-char (point-min))
-            (when (re-search-forward "^TLS_PORT \\([0-9]+\\)$" nil t)
-              (setq llm-native-test--tls-port (string-to-number (match-string 1)))))))
-      (unless llm-native-test--port
-        (error "The fake server did not start: %s"
-               (with-current-buffer " *llm-native-fake-server-stderr*" (buffer-string))))))
+    (setq llm-native-test--server
+          (llm-native-test-start-server "llm-native-fake-server" "fake_server.py" "PORT")
+          llm-native-test--port (llm-native-test-printed-port llm-native-test--server "PORT")
+          llm-native-test--tls-port
+          (llm-native-test-printed-port llm-native-test--server "TLS_PORT")))
   llm-native-test--port)
 
+(defun llm-native-test-free-port ()
+  "A TCP port on 127.0.0.1 free right now."
+  (let* ((server (make-network-process :name "llm-native-free-port" :server t
+                                       :host "127.0.0.1" :service t :noquery t))
+         (port (process-contact server :service)))
+    (delete-process server)
+    port))
+
+(defun llm-native-test-latency-proxy (port delay-ms)
+  "Start the latency proxy in front of 127.0.0.1:PORT, DELAY-MS each way.
+Return (PROCESS . PORT-OF-THE-PROXY).  The proxy is the benchmarks' own
+\(tests/bench/latency_proxy.py); it prints a CONN line per accepted
+connection, which `llm-native-test-proxy-connections' counts."
+  (let ((process (llm-native-test-start-process
+                  "llm-native-latency-proxy"
+                  (list "python3" (expand-file-name "tests/bench/latency_proxy.py"
+                                                    llm-native-test--root)
+                        "--target" (number-to-string port)
+                        "--delay-ms" (number-to-string delay-ms)
+                        "--lifetime" "900" "--exit-on-stdin-eof")
+                  (lambda (process) (llm-native-test-printed-port process "PORT")))))
+    (cons process (llm-native-test-printed-port process "PORT"))))
+
+(defun llm-native-test-proxy-connections (proxy)
+  "How many connections PROXY accepted so far.
+PROXY is what `llm-native-test-latency-proxy' returned."
+  (with-current-buffer (process-buffer (car proxy))
+    (save-excursion
+      (goto-char (point-max))
+      (if (re-search-backward "^CONN \\([0-9]+\\)$" nil t)
+          (string-to-number (match-string 1))
+        0))))
+
+(defun llm-native-test-h2-front (port)
+  "Start nghttpx, a TLS HTTP/2 front of 127.0.0.1:PORT.
+Return (PROCESS . FRONT-PORT), or nil when nghttpx (Debian
+nghttp2-proxy) or openssl is missing: Python's ssl and asyncio cannot
+serve HTTP/2 without the h2 package."
+  (let ((nghttpx (or (executable-find "nghttpx")
+                     (and (file-executable-p "/usr/sbin/nghttpx") "/usr/sbin/nghttpx")))
+        (tls (llm-native-test--tls-files)))
+    (when (and nghttpx tls)
+      (let ((front-port (llm-native-test-free-port)))
+        (cons (llm-native-test-start-process
+               "llm-native-nghttpx"
+               (list nghttpx "--conf=/dev/null"
+                     (format "--frontend=127.0.0.1,%d" front-port)
+                     (format "--backend=127.0.0.1,%d" port)
+                     "--workers=1" "--no-ocsp" "--log-level=ERROR" "--errorlog-file=/dev/null"
+                     (cadr tls) (car tls))
+               ;; Ready once it accepts connections.
+               (lambda (_)
+                 (ignore-errors
+                   (delete-process (make-network-process :name "llm-native-probe"
+                                                         :host "127.0.0.1" :service front-port
+                                                         :noquery t))
+                   t)))
+              front-port)))))
+
 (defun llm-native-test--http (method path &optional body)
-  "Make a control request METHOD PATH with BODY to the fake server; return parsed JSON.
-Uses curl(1) so that the control channel does not go through the engine under test."
+  "Make the control request METHOD PATH with BODY; return the parsed JSON.
+Uses curl(1), so that the control channel does not go through the engine
+under test."
   (with-temp-buffer
     (let ((status (apply #'call-process "curl" nil t nil "-sS" "--max-time" "10" "-X" method
                          (append (and body (list "-H" "Content-Type: application/json"
@@ -142,6 +228,24 @@ Return the base URL \"http://127.0.0.1:PORT/s/TOKEN\" requests should use."
       (accept-process-output nil 0.02))
     (or (funcall pred)
         (ert-fail (format "Timed out after %ss waiting for %S" (or seconds 10) pred)))))
+
+(declare-function llm-chat-streaming "llm")
+(declare-function llm-chat-async "llm")
+
+(defun llm-native-test-chat (provider prompt streaming)
+  "Chat with PROVIDER on PROMPT through the llm API and wait for the end.
+STREAMING uses `llm-chat-streaming', else `llm-chat-async'.  Return
+\(:result RESULT :error (SYMBOL MESSAGE))."
+  (let ((result nil) (err nil) (done nil))
+    (if streaming
+        (llm-chat-streaming provider prompt #'ignore
+                            (lambda (r) (setq result r done t))
+                            (lambda (s m) (setq err (list s m) done t)))
+      (llm-chat-async provider prompt
+                      (lambda (r) (setq result r done t))
+                      (lambda (s m) (setq err (list s m) done t))))
+    (llm-native-test-wait-until (lambda () done) 20)
+    (list :result result :error err)))
 
 (defun llm-native-test-settle (seconds)
   "Process events for SECONDS, to let late callbacks (which must not come) arrive."

@@ -65,20 +65,10 @@ With CRLF, lines end in CR LF."
   "Register SCENARIO and chat with KIND's provider.
 Return (:result R :error (SYMBOL MESSAGE)).  STREAMING uses
 `llm-chat-streaming', else `llm-chat-async'.  TOOLS are the prompt's tools."
-  (let* ((llm-native-url-overrides nil)
-         (base (llm-native-test-scenario scenario))
-         (provider (llm-native-wire-test--provider kind base))
-         (prompt (llm-make-chat-prompt "Hi" :tools tools))
-         (result nil) (err nil) (done nil))
-    (if streaming
-        (llm-chat-streaming provider prompt #'ignore
-                            (lambda (r) (setq result r done t))
-                            (lambda (s m) (setq err (list s m) done t)))
-      (llm-chat-async provider prompt
-                      (lambda (r) (setq result r done t))
-                      (lambda (s m) (setq err (list s m) done t))))
-    (llm-native-test-wait-until (lambda () done) 20)
-    (list :result result :error err)))
+  (let ((llm-native-url-overrides nil))
+    (llm-native-test-chat
+     (llm-native-wire-test--provider kind (llm-native-test-scenario scenario))
+     (llm-make-chat-prompt "Hi" :tools tools) streaming)))
 
 (defmacro llm-native-wire-test--expect (outcome &rest want)
   "Check OUTCOME: WANT is (:text TEXT), (:result VALUE) or (:error SUBSTRING)."
