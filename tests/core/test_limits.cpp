@@ -14,6 +14,7 @@
 #include "dialect.hpp"
 #include "engine.hpp"
 #include "event_queue.hpp"
+#include "fake_server.hpp"
 #include "framing.hpp"
 #include "json_util.hpp"
 
@@ -49,38 +50,6 @@ bool parses(const std::string& text, std::string* why = nullptr) {
   CHECK(a == c);
   return a;
 }
-
-class HostileServer {
- public:
-  static HostileServer& get() {
-    static HostileServer server;
-    return server;
-  }
-  std::string url(const std::string& path, bool other = false) const {
-    return "http://127.0.0.1:" + std::to_string(other ? other_ : port_) + path;
-  }
-
- private:
-  HostileServer() {
-    std::string script = LLM_NATIVE_TEST_SERVER;
-    script = script.substr(0, script.rfind('/') + 1) + "hostile_server.py";
-    pipe_ = ::popen(("python3 '" + script + "' --lifetime 300").c_str(), "r");
-    if (!pipe_ || std::fscanf(pipe_, " PORT %d OTHER_PORT %d", &port_, &other_) != 2)
-      throw std::runtime_error("hostile server did not start");
-  }
-  ~HostileServer() {
-    // Ask it to exit, then reap it.
-    Engine engine(-1);
-    RequestSpec spec;
-    spec.url = url("/_control/shutdown");
-    engine.start(spec);
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    engine.close();
-    ::pclose(pipe_);
-  }
-  FILE* pipe_ = nullptr;
-  int port_ = 0, other_ = 0;
-};
 
 // Drains engine until request id ends, pausing `pause` between drains; returns its events.
 std::vector<Event> run(Engine& engine, RequestId id, std::chrono::milliseconds pause = std::chrono::milliseconds(1),
@@ -219,7 +188,7 @@ TEST_CASE("engine: a backlog pauses the transfer, which resumes after drains and
   limits.drain_events = 200;
   Engine engine(-1, limits);
   RequestSpec spec;
-  spec.url = HostileServer::get().url("/flood?n=50000");
+  spec.url = test::HostileServer::get().url("/flood?n=50000");
   spec.format = Format::Sse;
   std::size_t max_batch = 0;
   uint64_t paused = 0;
@@ -239,7 +208,7 @@ TEST_CASE("engine: a backlog pauses the transfer, which resumes after drains and
 TEST_CASE("engine: a response past its size budget is too large, gzip bombs included") {
   Engine engine(-1);
   RequestSpec spec;
-  spec.url = HostileServer::get().url("/gzip-bomb?mb=64");
+  spec.url = test::HostileServer::get().url("/gzip-bomb?mb=64");
   spec.method = "POST";
   spec.body = "{}";
   spec.dialect = &find_dialect("openai-chat");
@@ -251,7 +220,7 @@ TEST_CASE("engine: a response past its size budget is too large, gzip bombs incl
   CHECK(events.back().error.message.find("size budget") != std::string::npos);
 
   RequestSpec plain;
-  plain.url = HostileServer::get().url("/flood?n=1000");
+  plain.url = test::HostileServer::get().url("/flood?n=1000");
   plain.format = Format::Sse;
   plain.max_response = 9000;  // exactly the body: allowed
   CHECK(run(engine, engine.start(plain)).back().kind == EventKind::Done);
@@ -261,12 +230,12 @@ TEST_CASE("engine: a response past its size budget is too large, gzip bombs incl
 
 TEST_CASE("engine: redirects stay on their origin unless allowed, never carry keys elsewhere") {
   Engine engine(-1);
-  HostileServer& server = HostileServer::get();
+  test::ServerProcess& server = test::HostileServer::get();
   RequestSpec spec;
   spec.method = "POST";
   spec.body = "{}";
   spec.headers = {"x-api-key: k1", "X-Mine: k2"};
-  spec.url = server.url("/redirect?code=302&to=" + server.url("/x", true));
+  spec.url = server.url("/redirect?code=302&to=" + server.url("/x", "OTHER_PORT"));
   Event refused = run(engine, engine.start(spec)).back();
   REQUIRE(refused.kind == EventKind::Error);
   CHECK(refused.error.code == ErrorCode::Http);
@@ -282,9 +251,9 @@ TEST_CASE("engine: redirects stay on their origin unless allowed, never carry ke
 
   spec.redirects = RedirectPolicy::CrossOrigin;
   spec.secret_headers = {"x-mine"};
-  spec.url = server.url("/redirect?code=303&to=" + server.url("/landing", true));
+  spec.url = server.url("/redirect?code=303&to=" + server.url("/landing", "OTHER_PORT"));
   CHECK(run(engine, engine.start(spec)).back().kind == EventKind::Done);
-  spec.url = server.url("/redirect?code=308&to=" + server.url("/landing", true));
+  spec.url = server.url("/redirect?code=308&to=" + server.url("/landing", "OTHER_PORT"));
   CHECK(run(engine, engine.start(spec)).back().error.message.find("body") != std::string::npos);
 
   // A loop ends after five hops.
