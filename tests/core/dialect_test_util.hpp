@@ -44,12 +44,7 @@ inline Outcome decode(const Dialect& dialect, Format format, bool streaming, con
   auto decoder = dialect.make_decoder(streaming);
   auto framer = make_framer(format);
   DecoderSink sink(*decoder);
-  size_t start = 0;
-  for (size_t cut : cuts) {
-    framer->feed(body.data() + start, cut - start, sink);
-    start = cut;
-  }
-  framer->feed(body.data() + start, body.size() - start, sink);
+  test::feed_in_pieces(*framer, body, cuts, sink);
   framer->finish(sink);
   decoder->finish();
   Outcome out;

@@ -13,11 +13,6 @@
 #include "json_util.hpp"
 #include "test_util.hpp"
 
-namespace llm_native {
-const Dialect& openai_chat_dialect();
-const Dialect& openai_responses_dialect();
-}  // namespace llm_native
-
 using namespace llm_native;
 using llm_native::test::json_equal;
 using llm_native::test::json_text_equal;

@@ -10,14 +10,14 @@ using namespace dialect_test;
 // Fixtures
 
 TEST_CASE("openai-chat fixtures decode to EXPECTED, whole and at every split") {
-  check_fixture_folder("openai-chat", openai_chat_dialect(), false);
+  check_fixture_folder("openai-chat", find_dialect("openai-chat"), false);
 }
 
 // ---------------------------------------------------------------------------------------
 // Chat Completions stream edge cases
 
 TEST_CASE("openai-chat: tool fragments without index, arguments as object, interleaved") {
-  const Dialect& chat = openai_chat_dialect();
+  const Dialect& chat = find_dialect("openai-chat");
   SUBCASE("missing index means call 0") {
     auto d = decode_records(
         chat, true,
@@ -80,7 +80,7 @@ TEST_CASE("openai-chat: tool fragments without index, arguments as object, inter
 }
 
 TEST_CASE("openai-chat: choices null or missing, reasoning field, usage, errors, truncation") {
-  const Dialect& chat = openai_chat_dialect();
+  const Dialect& chat = find_dialect("openai-chat");
   SUBCASE("choices null / missing / empty are tolerated; delta.reasoning is reasoning") {
     auto d = decode_records(
         chat, true,
@@ -142,7 +142,7 @@ TEST_CASE("openai-chat: choices null or missing, reasoning field, usage, errors,
 }
 
 TEST_CASE("openai dialects: plain-text error events are provider errors") {
-  for (const Dialect* d : {&openai_chat_dialect(), &openai_responses_dialect()}) {
+  for (const Dialect* d : {&find_dialect("openai-chat"), &find_dialect("openai-responses")}) {
     auto dec = decode_records(*d, true, {event_record("error", "upstream timed out\n")});
     REQUIRE(dec->error());
     CHECK(dec->error()->code == ErrorCode::Provider);
@@ -158,7 +158,7 @@ TEST_CASE("openai-chat: records larger than the parser's pool buffer, many times
     records.push_back(data_record(R"({"choices":[{"delta":{"content":"y"}}]})"));
   }
   records.push_back(data_record("[DONE]"));
-  auto d = decode_records(openai_chat_dialect(), true, records);
+  auto d = decode_records(find_dialect("openai-chat"), true, records);
   REQUIRE_FALSE(d->error());
   CHECK(d->result().text.size() == 5 * (big.size() + 1));
   CHECK(d->result().text.substr(big.size(), 1) == "y");
@@ -168,14 +168,14 @@ TEST_CASE("openai-chat: a keep-alive comment split anywhere never reaches the de
   std::string bytes =
       ": OPENROUTER PROCESSING\n\ndata: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}]}\n\ndata: [DONE]\n\n";
   for (std::size_t cut = 0; cut <= bytes.size(); ++cut) {
-    auto d = decode_parts(openai_chat_dialect(), {bytes.substr(0, cut), bytes.substr(cut)});
+    auto d = decode_parts(find_dialect("openai-chat"), {bytes.substr(0, cut), bytes.substr(cut)});
     CHECK(d->result().text == "hi");
     CHECK_FALSE(d->error());
   }
 }
 
 TEST_CASE("openai-chat: non-streaming body") {
-  const Dialect& chat = openai_chat_dialect();
+  const Dialect& chat = find_dialect("openai-chat");
   SUBCASE("text, reasoning, tool calls and both token counts") {
     auto d = decode_records(chat, false, {data_record(R"({
       "id":"x","choices":[{"index":0,"finish_reason":"tool_calls","message":{"role":"assistant",
@@ -217,7 +217,7 @@ TEST_CASE("openai-chat: non-streaming body") {
 }
 
 TEST_CASE("openai error_message: provider text, else the trimmed body") {
-  for (const Dialect* d : {&openai_chat_dialect(), &openai_responses_dialect()}) {
+  for (const Dialect* d : {&find_dialect("openai-chat"), &find_dialect("openai-responses")}) {
     std::string m = d->error_message(R"({"error":{"message":"bad key","type":"auth","code":"invalid_api_key"}})");
     CHECK(m.find("bad key") != std::string::npos);
     CHECK(m.find("auth") != std::string::npos);
@@ -325,12 +325,12 @@ TEST_CASE("openai-chat request bodies") {
   };
   for (const auto& c : cases) {
     INFO("case: ", c.name);
-    check_body(openai_chat_dialect(), c.prompt, c.streaming, c.body);
+    check_body(find_dialect("openai-chat"), c.prompt, c.streaming, c.body);
   }
 }
 
 TEST_CASE("openai bodies: prompts the API cannot express are rejected") {
-  for (const Dialect* d : {&openai_chat_dialect(), &openai_responses_dialect()}) {
+  for (const Dialect* d : {&find_dialect("openai-chat"), &find_dialect("openai-responses")}) {
     CHECK_THROWS_AS(d->build_body("not json", false), std::invalid_argument);
     CHECK_THROWS_AS(d->build_body(R"({"model":"m","interactions":[{"role":"robot","content":"x"}]})", false),
                     std::invalid_argument);

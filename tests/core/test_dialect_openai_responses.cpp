@@ -6,11 +6,11 @@
 using namespace dialect_test;
 
 TEST_CASE("openai-responses fixtures decode to EXPECTED, whole and at every split") {
-  check_fixture_folder("openai-responses", openai_responses_dialect(), true);
+  check_fixture_folder("openai-responses", find_dialect("openai-responses"), true);
 }
 
 TEST_CASE("openai-responses incomplete fixture keeps its text and reports the reason") {
-  auto d = decode_sse(openai_responses_dialect(), test::read_fixture("openai-responses/incomplete.sse"));
+  auto d = decode_sse(find_dialect("openai-responses"), test::read_fixture("openai-responses/incomplete.sse"));
   CHECK_FALSE(d->error());
   CHECK(d->complete());
   CHECK(d->result().text == "Once upon a");
@@ -18,7 +18,7 @@ TEST_CASE("openai-responses incomplete fixture keeps its text and reports the re
 }
 
 TEST_CASE("openai-responses reasoning item becomes multi-turn state") {
-  auto d = decode_sse(openai_responses_dialect(), test::read_fixture("openai-responses/reasoning-summary.sse"));
+  auto d = decode_sse(find_dialect("openai-responses"), test::read_fixture("openai-responses/reasoning-summary.sse"));
   CHECK(json_text_equal(d->result().multi_turn_json, R"({"openai-reasoning-id":"rs_68c1a0f5aa0c8191"})"));
   CHECK(d->result().finish_reason == "completed");
 }
@@ -27,7 +27,7 @@ TEST_CASE("openai-responses reasoning item becomes multi-turn state") {
 // Responses stream edge cases
 
 TEST_CASE("openai-responses: errors, truncation, tool calls, encrypted reasoning") {
-  const Dialect& responses = openai_responses_dialect();
+  const Dialect& responses = find_dialect("openai-responses");
   SUBCASE("top-level error shape") {
     auto d = decode_records(
         responses, true,
@@ -136,7 +136,7 @@ TEST_CASE("openai-responses: errors, truncation, tool calls, encrypted reasoning
 }
 
 TEST_CASE("openai-responses: non-streaming body") {
-  const Dialect& responses = openai_responses_dialect();
+  const Dialect& responses = find_dialect("openai-responses");
   SUBCASE("all outputs collected") {
     auto d = decode_records(responses, false, {data_record(R"({
       "id":"resp_1","status":"completed","error":null,"incomplete_details":null,
@@ -245,10 +245,11 @@ TEST_CASE("openai-responses request bodies") {
   for (const auto& c : cases) {
     INFO("case: ", c.name);
     if (!c.body_head.empty())
-      check_body(openai_responses_dialect(), c.prompt, c.streaming, with_tail(c.body_head, c.streaming));
+      check_body(find_dialect("openai-responses"), c.prompt, c.streaming, with_tail(c.body_head, c.streaming));
   }
   // Non-standard params override the fixed fields too (store here).
   check_body(
-      openai_responses_dialect(), R"({"model":"m","non_standard":{"top_p":0.5,"store":true},"interactions":[]})", false,
+      find_dialect("openai-responses"), R"({"model":"m","non_standard":{"top_p":0.5,"store":true},"interactions":[]})",
+      false,
       R"({"model":"m","input":[],"store":true,"stream":false,"include":["reasoning.encrypted_content"],"top_p":0.5})");
 }

@@ -14,14 +14,6 @@
 #include "json_util.hpp"
 #include "test_util.hpp"
 
-namespace llm_native {
-const Dialect& openai_chat_dialect();
-const Dialect& openai_responses_dialect();
-const Dialect& anthropic_dialect();
-const Dialect& gemini_dialect();
-const Dialect& ollama_dialect();
-}  // namespace llm_native
-
 using namespace llm_native;
 using llm_native::test::json_text_equal;
 
@@ -54,12 +46,7 @@ Outcome decode(const Dialect& dialect, Format format, const std::string& body, c
   auto decoder = dialect.make_decoder(format != Format::Json);
   auto framer = format == Format::JsonArray ? make_json_array_or_document_framer() : make_framer(format);
   Sink sink(*decoder);
-  size_t start = 0;
-  for (size_t at : cuts) {
-    framer->feed(body.data() + start, at - start, sink);
-    start = at;
-  }
-  framer->feed(body.data() + start, body.size() - start, sink);
+  test::feed_in_pieces(*framer, body, cuts, sink);
   Outcome out;
   if (!cut) {
     framer->finish(sink);
@@ -139,7 +126,7 @@ const std::string kChatToolEnd =
 }  // namespace
 
 TEST_CASE("wire openai-chat: completion signs") {
-  const Dialect& chat = openai_chat_dialect();
+  const Dialect& chat = find_dialect("openai-chat");
   expect_text(chat, Format::Sse, sse({kChatText, kChatStop, kChatUsage, "[DONE]"}), "Hi");
   // [DONE] alone, and a finish_reason alone, each show the answer complete.
   expect_text(chat, Format::Sse, sse({kChatText, "[DONE]"}), "Hi");
@@ -152,7 +139,7 @@ TEST_CASE("wire openai-chat: completion signs") {
 }
 
 TEST_CASE("wire openai-chat: answers in another framing") {
-  const Dialect& chat = openai_chat_dialect();
+  const Dialect& chat = find_dialect("openai-chat");
   // A whole chat.completion to a streaming request (application/json).
   expect_text(chat, Format::Json,
               R"({"choices":[{"index":0,"message":{"role":"assistant","content":"Whole"},"finish_reason":"stop"}]})",
@@ -162,7 +149,7 @@ TEST_CASE("wire openai-chat: answers in another framing") {
 }
 
 TEST_CASE("wire openai-chat: refusals and content filters are errors naming the reason") {
-  const Dialect& chat = openai_chat_dialect();
+  const Dialect& chat = find_dialect("openai-chat");
   expect_error(chat, Format::Sse,
                sse({R"({"choices":[{"index":0,"delta":{"refusal":"I can't "}}]})",
                     R"({"choices":[{"index":0,"delta":{"refusal":"help with that."}}]})", kChatStop, "[DONE]"}),
@@ -181,7 +168,7 @@ TEST_CASE("wire openai-chat: refusals and content filters are errors naming the 
 }
 
 TEST_CASE("wire openai-chat: a cut connection is still an error") {
-  const Dialect& chat = openai_chat_dialect();
+  const Dialect& chat = find_dialect("openai-chat");
   expect_error(chat, Format::Sse, sse({kChatText}) + "data: {\"cho", ErrorCode::Truncated, "", true);
   expect_error(chat, Format::Sse, sse({kChatText}), ErrorCode::Truncated, "", true);
   // Cut after the finish_reason: the answer was complete.
@@ -218,7 +205,7 @@ std::string typed_sse(const std::vector<std::string>& events) {
 }  // namespace
 
 TEST_CASE("wire openai-responses: completion signs, other framing, cut connections") {
-  const Dialect& responses = openai_responses_dialect();
+  const Dialect& responses = find_dialect("openai-responses");
   expect_text(responses, Format::Sse, typed_sse({kRespDelta, kRespCompleted}), "Hi");
   expect_text(
       responses, Format::Sse,
@@ -237,7 +224,7 @@ TEST_CASE("wire openai-responses: completion signs, other framing, cut connectio
 }
 
 TEST_CASE("wire openai-responses: refusals and content filters are errors naming the reason") {
-  const Dialect& responses = openai_responses_dialect();
+  const Dialect& responses = find_dialect("openai-responses");
   expect_error(responses, Format::Sse,
                typed_sse({responses_event("response.refusal.delta", R"("delta":"I won't")"),
                           responses_event("response.refusal.done", R"("refusal":"I won't do that.")"), kRespCompleted}),
@@ -266,7 +253,7 @@ TEST_CASE("wire openai-responses: refusals and content filters are errors naming
 }
 
 TEST_CASE("wire openai-responses: every reasoning item of an answer is kept for the next turn") {
-  const Dialect& responses = openai_responses_dialect();
+  const Dialect& responses = find_dialect("openai-responses");
   const std::string want =
       R"({"openai-reasoning-id":"rs_1","openai-encrypted-reasoning":"ENC1",)"
       R"("openai-reasoning-items":[{"id":"rs_1","encrypted_content":"ENC1"},{"id":"rs_2","encrypted_content":"ENC2"}]})";
@@ -329,7 +316,7 @@ const std::string kAnthStop = R"({"type":"message_stop"})";
 }  // namespace
 
 TEST_CASE("wire anthropic: completion signs, other framing, cut connections") {
-  const Dialect& anthropic = anthropic_dialect();
+  const Dialect& anthropic = find_dialect("anthropic");
   expect_text(anthropic, Format::Sse,
               typed_sse({kAnthStart, kAnthBlock, kAnthDelta, kAnthBlockStop, kAnthStopReason, kAnthStop}), "Hi");
   // The stop reason alone shows the answer complete.
@@ -345,7 +332,7 @@ TEST_CASE("wire anthropic: completion signs, other framing, cut connections") {
 }
 
 TEST_CASE("wire anthropic: stop_reason refusal is an error naming it") {
-  const Dialect& anthropic = anthropic_dialect();
+  const Dialect& anthropic = find_dialect("anthropic");
   expect_error(anthropic, Format::Sse,
                typed_sse({kAnthStart, kAnthBlock, kAnthDelta, kAnthBlockStop,
                           R"({"type":"message_delta","delta":{"stop_reason":"refusal"},"usage":{"output_tokens":2}})",
@@ -356,7 +343,7 @@ TEST_CASE("wire anthropic: stop_reason refusal is an error naming it") {
 }
 
 TEST_CASE("wire anthropic: every thinking block of an answer is kept for the next turn") {
-  const Dialect& anthropic = anthropic_dialect();
+  const Dialect& anthropic = find_dialect("anthropic");
   auto thinking_start = [](int i) {
     return R"({"type":"content_block_start","index":)" + std::to_string(i) +
            R"(,"content_block":{"type":"thinking","thinking":""}})";
@@ -436,7 +423,7 @@ std::string gemini_sse(const std::vector<std::string>& chunks) {
 }  // namespace
 
 TEST_CASE("wire gemini: a whole JSON document or a closed array is complete without finishReason") {
-  const Dialect& gemini = gemini_dialect();
+  const Dialect& gemini = find_dialect("gemini");
   // generateContent's answer (application/json), with text and with a tool call.
   expect_text(gemini, Format::Json, kGemText, "Hi");
   expect_text(gemini, Format::Json, kGemCall, "", 1);
@@ -450,7 +437,7 @@ TEST_CASE("wire gemini: a whole JSON document or a closed array is complete with
 }
 
 TEST_CASE("wire gemini: an SSE stream or an unclosed array without finishReason is truncated (issue 18.3)") {
-  const Dialect& gemini = gemini_dialect();
+  const Dialect& gemini = find_dialect("gemini");
   expect_error(gemini, Format::Sse, gemini_sse({kGemText, kGemMore}), ErrorCode::Truncated);
   expect_error(gemini, Format::Sse, gemini_sse({kGemCall}), ErrorCode::Truncated);
   expect_error(gemini, Format::JsonArray, "[" + kGemText + ",\r\n" + kGemMore, ErrorCode::Truncated);
@@ -466,7 +453,7 @@ TEST_CASE("wire gemini: an SSE stream or an unclosed array without finishReason 
 }
 
 TEST_CASE("wire gemini: blocked prompts and withheld answers are errors naming the reason") {
-  const Dialect& gemini = gemini_dialect();
+  const Dialect& gemini = find_dialect("gemini");
   const std::string blocked =
       R"({"promptFeedback":{"blockReason":"PROHIBITED_CONTENT","blockReasonMessage":"not allowed"},"usageMetadata":{"promptTokenCount":4}})";
   expect_error(gemini, Format::Json, blocked, ErrorCode::Provider, "PROHIBITED_CONTENT");
@@ -488,7 +475,7 @@ const std::string kOllDone =
 }  // namespace
 
 TEST_CASE("wire ollama: done:true, or a whole JSON body, shows the answer complete") {
-  const Dialect& ollama = ollama_dialect();
+  const Dialect& ollama = find_dialect("ollama");
   expect_text(ollama, Format::Ndjson, kOllLine + "\n" + kOllDone + "\n", "Hi");
   expect_text(ollama, Format::Ndjson, kOllLine + "\n" + kOllDone, "Hi");  // no final LF
   // A whole body to a streaming request (application/json), with or without done.
@@ -497,7 +484,7 @@ TEST_CASE("wire ollama: done:true, or a whole JSON body, shows the answer comple
 }
 
 TEST_CASE("wire ollama: an NDJSON stream that ends cleanly without done:true is truncated (issue 18.2)") {
-  const Dialect& ollama = ollama_dialect();
+  const Dialect& ollama = find_dialect("ollama");
   expect_error(ollama, Format::Ndjson, kOllLine + "\n", ErrorCode::Truncated, "done");
   expect_error(ollama, Format::Ndjson, kOllLine + "\n" + kOllLine + "\n\n", ErrorCode::Truncated, "done");
   expect_error(ollama, Format::Ndjson, kOllLine + "\n", ErrorCode::Truncated, "", true);

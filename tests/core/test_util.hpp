@@ -1,11 +1,14 @@
-// Helpers shared by the core test suites: fixture files and JSON comparison.
+// Helpers shared by the core test suites: fixture files, feeding a framer in pieces, and
+// JSON comparison.
 #pragma once
 
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
+#include "framing.hpp"
 #include "json_util.hpp"
 
 namespace llm_native::test {
@@ -24,6 +27,16 @@ inline std::string read_file(const std::string& path) {
 }
 
 inline std::string read_fixture(const std::string& relative) { return read_file(fixture_path(relative)); }
+
+// Feeds body to framer in pieces, cut at the given offsets (ascending), as reads would.
+inline void feed_in_pieces(Framer& framer, const std::string& body, const std::vector<size_t>& cuts, RecordSink& sink) {
+  size_t start = 0;
+  for (size_t cut : cuts) {
+    framer.feed(body.data() + start, cut - start, sink);
+    start = cut;
+  }
+  framer.feed(body.data() + start, body.size() - start, sink);
+}
 
 // Parses a fixture folder's EXPECTED.json.
 inline void load_expected(json::Document& doc, const std::string& folder) {
