@@ -172,28 +172,35 @@ std::vector<Event> EventQueue::drain() {
 // it the last partial). Lisp then gets one string of the text, not the delta and a copy of
 // everything joined to it; on a burst of short answers that is most of what they cost.
 void EventQueue::fold_final_progress(std::vector<Event>& events) {
+  // One pass: a request has at most one Progress event in a batch (one marker per drain).
+  std::unordered_map<RequestId, std::size_t> progress_at;
+  bool emptied = false;
   for (std::size_t i = 0; i < events.size(); ++i) {
     Event& done = events[i];
-    if (done.kind != EventKind::Done || !done.result) continue;
-    for (std::size_t j = i; j-- > 0;) {
-      Event& progress = events[j];
-      if (progress.id != done.id) continue;
-      if (progress.kind != EventKind::Progress) break;
-      if (done.text_delivered && 2 * progress.text.size() >= done.result->text.size()) {
-        progress.text.clear();
-        done.text_delivered = false;
-      }
-      if (done.reasoning_delivered && 2 * progress.reasoning.size() >= done.result->reasoning.size()) {
-        progress.reasoning.clear();
-        done.reasoning_delivered = false;
-      }
-      if (progress.text.empty() && progress.reasoning.empty()) {
-        events.erase(events.begin() + static_cast<std::ptrdiff_t>(j));
-        --i;
-      }
-      break;
+    if (done.kind == EventKind::Progress) {
+      progress_at[done.id] = i;
+      continue;
     }
+    if (done.kind != EventKind::Done || !done.result) continue;
+    auto found = progress_at.find(done.id);
+    if (found == progress_at.end()) continue;
+    Event& progress = events[found->second];
+    if (done.text_delivered && 2 * progress.text.size() >= done.result->text.size()) {
+      progress.text.clear();
+      done.text_delivered = false;
+    }
+    if (done.reasoning_delivered && 2 * progress.reasoning.size() >= done.result->reasoning.size()) {
+      progress.reasoning.clear();
+      done.reasoning_delivered = false;
+    }
+    emptied = emptied || (progress.text.empty() && progress.reasoning.empty());
   }
+  if (emptied)
+    events.erase(std::remove_if(events.begin(), events.end(),
+                                [](const Event& e) {
+                                  return e.kind == EventKind::Progress && e.text.empty() && e.reasoning.empty();
+                                }),
+                 events.end());
 }
 
 void EventQueue::forget(RequestId id) { forgotten_.insert(id); }
