@@ -106,8 +106,11 @@ emacs_value event_to_lisp(const Env& env, const Event& e) {
         calls.push_back(env.vector(call));
       }
       // t: the progress events carried all of it (a large answer is not copied twice).
-      std::vector<emacs_value> result{e.text_delivered ? env.t() : env.string(r.text),
-                                      e.reasoning_delivered ? env.t() : opt_string(env, r.reasoning),
+      // The text itself crosses as streamed text does: ASCII in one allocation.
+      std::vector<emacs_value> result{e.text_delivered ? env.t() : env.text(r.text),
+                                      e.reasoning_delivered ? env.t()
+                                      : r.reasoning.empty() ? env.nil()
+                                                            : env.text(r.reasoning),
                                       env.list(calls),
                                       opt_count(env, r.input_tokens),
                                       opt_count(env, r.output_tokens),

@@ -401,6 +401,24 @@ copy); the partial callback gets it, then the response callback."
     (should (<= 1 (length (plist-get outcome :partials)) 2))
     (should (equal (car (last (plist-get outcome :partials))) expected))))
 
+(ert-deftest llm-native-llm-ascii-answer-in-one-allocation ()
+  "An ASCII answer crosses from the module as a unibyte string.
+Emacs's `make_string' allocates a string twice; a unibyte string once.
+Text with other characters is still whole, and multibyte."
+  (dolist (case '((["tok " "word, "] nil) (nil t)))
+    (let* ((base (llm-native-test-scenario
+                  `(:generate (:dialect "openai-chat" :tokens 50
+                               ,@(and (car case) (list :text (car case))))
+                    :chunk 1000000)))
+           (provider (make-llm-openai-compatible :url (concat base "/v1/") :key "k"
+                                                 :chat-model "m"))
+           (outcome (llm-native-llm-test--stream provider (llm-make-chat-prompt "Go")))
+           (expected (alist-get 'text (llm-native-test-expected base)))
+           (result (plist-get outcome :result)))
+      (should-not (plist-get outcome :error))
+      (should (equal result expected))
+      (should (eq (multibyte-string-p result) (cadr case))))))
+
 ;;;; Cancel
 
 (llm-native-llm-test--deftests llm-native-llm-cancel
