@@ -1,5 +1,7 @@
 #include "event_queue.hpp"
 
+#include "utf8.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <iterator>
@@ -167,11 +169,17 @@ std::vector<Event> EventQueue::drain() {
   return kept;
 }
 
-// A request that ends in the batch its last Progress event is in: when that delta is at
-// least half of the whole text, the Done event carries the whole text instead (Lisp makes
-// it the last partial). Lisp then gets one string of the text, not the delta and a copy of
-// everything joined to it; on a burst of short answers that is most of what they cost.
+// A request that ends in the batch its last Progress event is in: the Done event carries
+// the whole text instead of that delta (Lisp makes it the last partial), when that costs
+// Emacs less. Otherwise Lisp gets the delta and joins a copy of everything to it: D + T
+// bytes for a delta of D and a text of T. The whole text is T bytes if it is ASCII (a
+// unibyte string), else 2T (Emacs's make_string allocates twice), so it wins for ASCII
+// always, and otherwise when the delta is at least half the text. On a burst of short
+// answers that is most of what they cost.
 void EventQueue::fold_final_progress(std::vector<Event>& events) {
+  auto whole_is_cheaper = [](const std::string& delta, const std::string& whole) {
+    return !delta.empty() && (2 * delta.size() >= whole.size() || utf8::is_ascii(whole));
+  };
   // One pass: a request has at most one Progress event in a batch (one marker per drain).
   std::unordered_map<RequestId, std::size_t> progress_at;
   bool emptied = false;
@@ -185,11 +193,11 @@ void EventQueue::fold_final_progress(std::vector<Event>& events) {
     auto found = progress_at.find(done.id);
     if (found == progress_at.end()) continue;
     Event& progress = events[found->second];
-    if (done.text_delivered && 2 * progress.text.size() >= done.result->text.size()) {
+    if (done.text_delivered && whole_is_cheaper(progress.text, done.result->text)) {
       progress.text.clear();
       done.text_delivered = false;
     }
-    if (done.reasoning_delivered && 2 * progress.reasoning.size() >= done.result->reasoning.size()) {
+    if (done.reasoning_delivered && whole_is_cheaper(progress.reasoning, done.result->reasoning)) {
       progress.reasoning.clear();
       done.reasoning_delivered = false;
     }

@@ -64,8 +64,7 @@ void init_symbols(emacs_env* env) {
 }
 
 emacs_value Env::text(std::string_view text) const {
-  for (unsigned char c : text)
-    if (c >= 0x80) return string(text);
+  if (!utf8::is_ascii(text)) return string(text);
   emacs_value v = env_->make_unibyte_string(env_, text.data(), static_cast<ptrdiff_t>(text.size()));
   check();
   return v;
