@@ -422,6 +422,12 @@ STREAMS, if given, replaces 50 (the bounded variant)."
      (lambda () (llm-native-bench--expected base))
      t)))
 
+(defconst llm-native-bench--ascii-tokens
+  ["The " "answer " "is " "plain " "English, " "as " "most " "are.\n"]
+  "Tokens of the ASCII variant of the concurrency scenario, 5.4 bytes on average.
+The fake server's own tokens mix scripts; Emacs allocates a module's
+non-ASCII string twice, an ASCII one once.")
+
 (defconst llm-native-bench--big-record-bytes (* 4 1024 1024) "Size of the big record.")
 
 (defvar llm-gemini--base-url)
@@ -936,6 +942,11 @@ The result is what `json-serialize' takes."
      (:consed "bytes consed" 1 "" "" "")
      (:partials "partial callbacks" 1 "" "" "")
      (:text-ok "50 texts exact" 1 "" "exact" ""))
+    ("concurrency-ascii" (:late-max "max timer lateness" 1000 " ms" "< 5 ms" "")
+     (:gcs "GCs" 1 "" "" "")
+     (:consed "bytes consed" 1 "" "" "")
+     (:partials "partial callbacks" 1 "" "" "")
+     (:text-ok "50 texts exact" 1 "" "exact" ""))
     ("concurrency-10x1000" (:wall "wall (10 x 1,000 tokens)" 1 " s" "" "")
      (:main-cpu "main-thread CPU" 1 " s" "" "")
      (:cpu "process CPU" 1 " s" "" "")
@@ -1285,6 +1296,9 @@ scenarios and print the comparison."
       (let ((throughput (llm-native-bench--throughput-scenario))
             (concurrent (llm-native-bench--scenario
                          (list :generate (list :dialect "openai-chat" :tokens 1000))))
+            (concurrent-ascii (llm-native-bench--scenario
+                               (list :generate (list :dialect "openai-chat" :tokens 1000
+                                                     :text llm-native-bench--ascii-tokens))))
             (big-gemini (llm-native-bench--big-scenario "gemini"))
             (big-sse (llm-native-bench--big-scenario "openai-chat"))
             ;; Small writes, so that text trickles in and the consumer runs often.
@@ -1296,6 +1310,7 @@ scenarios and print the comparison."
         (run "latency" runs #'llm-native-bench-latency)
         (run "responsiveness" runs (lambda () (llm-native-bench-responsiveness throughput)))
         (run "concurrency" runs (lambda () (llm-native-bench-concurrency concurrent)))
+        (run "concurrency-ascii" runs (lambda () (llm-native-bench-concurrency concurrent-ascii)))
         (when compare
           (run "concurrency-10x1000" runs
                (lambda () (llm-native-bench-concurrency concurrent llm-native-bench--bounded-streams))))
