@@ -219,6 +219,16 @@ TEST_CASE("event queue: an end drained with its last delta carries the text when
   REQUIRE(events.size() == 1);
   CHECK_FALSE(events[0].text_delivered);
 
+  // A last delta with no text leaves the text to what was delivered (nothing to save).
+  queue.push_progress(9, "abcdefghij", 10, "", 0);
+  REQUIRE(queue.drain().size() == 1);
+  queue.push_progress(9, "", 0, "r", 1);
+  queue.push(done_of(9, "abcdefghij", "r"));
+  events = queue.drain();
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].text_delivered);
+  CHECK_FALSE(events[0].reasoning_delivered);
+
   // Only a delta in the same drain counts: an end alone changes nothing.
   queue.push_progress(7, "abc", 3, "", 0);
   REQUIRE(queue.drain().size() == 1);
