@@ -615,22 +615,24 @@ cancelled), and a failed build reaches :on-error."
       (llm-native--handle-put handle :on-error (plist-get args :on-error))
       (llm-native--handle-put handle :secrets
                               (lambda () (llm-native--secrets (list url proxy) headers)))
-      (llm-native--with-module
-       (lambda ()
-         (unless (llm-native-handle-finished handle) ; cancelled during the build
-           (llm-native--start-now handle args spec
-                                  (list :url url
-                                        :method (or method
-                                                    (if (or body (plist-get spec :prompt)) "POST" "GET"))
-                                        :headers header-lines
-                                        :body body))))
-       (lambda (err)
-         (unless (llm-native-handle-finished handle)
-           (setf (llm-native-handle-finished handle) t)
-           (llm-native--run-callback
-            handle :on-error (car err)
-            (if (stringp (cadr err)) (cadr err) (error-message-string err))
-            nil))))
+      (let ((request (list :url url
+                           :method (or method (if (or body (plist-get spec :prompt)) "POST" "GET"))
+                           :headers header-lines
+                           :body body)))
+        (if (llm-native--module-ready-p)
+            ;; The usual case, without the two closures a wait for the build needs.
+            (llm-native--start-now handle args spec request)
+          (llm-native--with-module
+           (lambda ()
+             (unless (llm-native-handle-finished handle) ; cancelled during the build
+               (llm-native--start-now handle args spec request)))
+           (lambda (err)
+             (unless (llm-native-handle-finished handle)
+               (setf (llm-native-handle-finished handle) t)
+               (llm-native--run-callback
+                handle :on-error (car err)
+                (if (stringp (cadr err)) (cadr err) (error-message-string err))
+                nil))))))
       handle)))
 
 (defun llm-native--start-now (handle args spec request)
