@@ -186,23 +186,24 @@ TEST_CASE("event queue: an end drained with its last delta carries the text when
     done.reasoning_delivered = !reasoning.empty();
     return done;
   };
+  // FIRST goes in one drain; the last delta (TEXT and REASONING) and the end in the next,
+  // which is returned.
+  auto end_after = [&](RequestId id, const std::string& first, const std::string& text, const std::string& reasoning) {
+    queue.push_progress(id, first.data(), first.size(), "", 0);
+    REQUIRE(queue.drain().size() == 1);
+    queue.push_progress(id, text.data(), text.size(), reasoning.data(), reasoning.size());
+    queue.push(done_of(id, first + text, reasoning));
+    return queue.drain();
+  };
   // Most of the text came last: the delta is dropped and the end carries it all.
-  queue.push_progress(5, "abcdef", 6, "", 0);
-  REQUIRE(queue.drain().size() == 1);
-  queue.push_progress(5, "ghijklmnop", 10, "", 0);
-  queue.push(done_of(5, "abcdefghijklmnop", ""));
-  std::vector<Event> events = queue.drain();
+  std::vector<Event> events = end_after(5, "abcdef", "ghijklmnop", "");
   REQUIRE(events.size() == 1);
   CHECK(events[0].kind == EventKind::Done);
   CHECK_FALSE(events[0].text_delivered);
 
   // A small last delta of text that is not all ASCII goes as before (Emacs would make the
   // whole text in two allocations), and the end refers to it.
-  queue.push_progress(6, "\u00E9bcdefghij", 11, "", 0);
-  REQUIRE(queue.drain().size() == 1);
-  queue.push_progress(6, "k", 1, "r", 1);
-  queue.push(done_of(6, "\u00E9bcdefghijk", "r"));
-  events = queue.drain();
+  events = end_after(6, "\u00E9bcdefghij", "k", "r");
   REQUIRE(events.size() == 2);
   CHECK(events[0].text == "k");
   CHECK(events[1].text_delivered);
@@ -211,29 +212,18 @@ TEST_CASE("event queue: an end drained with its last delta carries the text when
   CHECK_FALSE(events[1].reasoning_delivered);
 
   // ASCII text costs Emacs one allocation whole: even a small last delta is folded.
-  queue.push_progress(8, "abcdefghij", 10, "", 0);
-  REQUIRE(queue.drain().size() == 1);
-  queue.push_progress(8, "k", 1, "", 0);
-  queue.push(done_of(8, "abcdefghijk", ""));
-  events = queue.drain();
+  events = end_after(8, "abcdefghij", "k", "");
   REQUIRE(events.size() == 1);
   CHECK_FALSE(events[0].text_delivered);
 
   // A last delta with no text leaves the text to what was delivered (nothing to save).
-  queue.push_progress(9, "abcdefghij", 10, "", 0);
-  REQUIRE(queue.drain().size() == 1);
-  queue.push_progress(9, "", 0, "r", 1);
-  queue.push(done_of(9, "abcdefghij", "r"));
-  events = queue.drain();
+  events = end_after(9, "abcdefghij", "", "r");
   REQUIRE(events.size() == 1);
   CHECK(events[0].text_delivered);
   CHECK_FALSE(events[0].reasoning_delivered);
 
   // Only a delta in the same drain counts: an end alone changes nothing.
-  queue.push_progress(7, "abc", 3, "", 0);
-  REQUIRE(queue.drain().size() == 1);
-  queue.push(done_of(7, "abc", ""));
-  events = queue.drain();
+  events = end_after(7, "abc", "", "");
   REQUIRE(events.size() == 1);
   CHECK(events[0].text_delivered);
 }
