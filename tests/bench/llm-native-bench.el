@@ -424,7 +424,7 @@ STREAMS, if given, replaces 50 (the bounded variant)."
 
 (defconst llm-native-bench--ascii-tokens
   ["The " "answer " "is " "plain " "English, " "as " "most " "are.\n"]
-  "Tokens of the ASCII variant of the concurrency scenario, 5.4 bytes on average.
+  "Tokens of the ASCII variant of the concurrency scenario, 5.25 bytes on average.
 The fake server's own tokens mix scripts; Emacs allocates a module's
 non-ASCII string twice, an ASCII one once.")
 
