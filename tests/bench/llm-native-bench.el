@@ -413,10 +413,11 @@ run the lateness probe meanwhile.  Return the measured plist, with
                   :latency-max (if delays (apply #'max delays) 0)
                   :latency-samples (length delays)))))
 
-(defun llm-native-bench-concurrency (base &optional streams)
+(defun llm-native-bench-concurrency (base &optional streams provider)
   "One run of scenario 4: 50 streams of 1,000 tokens at once from BASE.
-STREAMS, if given, replaces 50 (the bounded variant)."
-  (let ((provider (llm-native-bench--openai base)))
+STREAMS, if given, replaces 50 (the bounded variant).  PROVIDER, if
+given, replaces the OpenAI-compatible one; it must reach BASE."
+  (let ((provider (or provider (llm-native-bench--openai base))))
     (llm-native-bench--run-streams
      (lambda () (cl-loop repeat (or streams 50) collect (llm-native-bench--stream provider)))
      (lambda () (llm-native-bench--expected base))
@@ -427,6 +428,14 @@ STREAMS, if given, replaces 50 (the bounded variant)."
   "Tokens of the ASCII variant of the concurrency scenario, 5.25 bytes on average.
 The fake server's own tokens mix scripts; Emacs allocates a module's
 non-ASCII string twice, an ASCII one once.")
+
+(defun llm-native-bench-concurrency-ollama (base)
+  "One run of the 50-stream burst from BASE through an Ollama provider.
+Ollama is Ellama's default provider, and beside the real llm its calls
+skip llm's non-free check, which an OpenAI-compatible provider pays on
+every start."
+  (let ((llm-native-url-overrides (list (cons 'llm-ollama base))))
+    (llm-native-bench-concurrency base nil (make-llm-ollama :chat-model "bench-model"))))
 
 (defconst llm-native-bench--big-record-bytes (* 4 1024 1024) "Size of the big record.")
 
@@ -947,6 +956,10 @@ The result is what `json-serialize' takes."
      (:consed "bytes consed" 1 "" "" "")
      (:partials "partial callbacks" 1 "" "" "")
      (:text-ok "50 texts exact" 1 "" "exact" ""))
+    ("concurrency-ascii-ollama" (:late-max "max timer lateness" 1000 " ms" "< 5 ms" "")
+     (:gcs "GCs" 1 "" "" "")
+     (:consed "bytes consed" 1 "" "" "")
+     (:text-ok "50 texts exact" 1 "" "exact" ""))
     ("concurrency-10x1000" (:wall "wall (10 x 1,000 tokens)" 1 " s" "" "")
      (:main-cpu "main-thread CPU" 1 " s" "" "")
      (:cpu "process CPU" 1 " s" "" "")
@@ -1299,6 +1312,9 @@ scenarios and print the comparison."
             (concurrent-ascii (llm-native-bench--scenario
                                (list :generate (list :dialect "openai-chat" :tokens 1000
                                                      :text llm-native-bench--ascii-tokens))))
+            (concurrent-ollama (llm-native-bench--scenario
+                                (list :generate (list :dialect "ollama" :tokens 1000
+                                                      :text llm-native-bench--ascii-tokens))))
             (big-gemini (llm-native-bench--big-scenario "gemini"))
             (big-sse (llm-native-bench--big-scenario "openai-chat"))
             ;; Small writes, so that text trickles in and the consumer runs often.
@@ -1311,6 +1327,8 @@ scenarios and print the comparison."
         (run "responsiveness" runs (lambda () (llm-native-bench-responsiveness throughput)))
         (run "concurrency" runs (lambda () (llm-native-bench-concurrency concurrent)))
         (run "concurrency-ascii" runs (lambda () (llm-native-bench-concurrency concurrent-ascii)))
+        (run "concurrency-ascii-ollama" runs
+             (lambda () (llm-native-bench-concurrency-ollama concurrent-ollama)))
         (when compare
           (run "concurrency-10x1000" runs
                (lambda () (llm-native-bench-concurrency concurrent llm-native-bench--bounded-streams))))
