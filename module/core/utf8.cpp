@@ -66,6 +66,11 @@ inline std::size_t skip_ascii(const unsigned char* p, std::size_t n, std::size_t
 
 }  // namespace
 
+// Every text handed to Emacs is checked on the main thread: eight bytes at a time.
+bool is_ascii(std::string_view text) {
+  return skip_ascii(reinterpret_cast<const unsigned char*>(text.data()), text.size(), 0) == text.size();
+}
+
 std::size_t valid_prefix_length(std::string_view text) {
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
   const std::size_t n = text.size();

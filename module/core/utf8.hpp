@@ -19,11 +19,7 @@ std::size_t valid_prefix_length(std::string_view text);
 inline bool is_valid(std::string_view text) { return valid_prefix_length(text) == text.size(); }
 
 // True when every byte of text is ASCII (Emacs takes such text as a unibyte string).
-inline bool is_ascii(std::string_view text) {
-  for (unsigned char c : text)
-    if (c >= 0x80) return false;
-  return true;
-}
+bool is_ascii(std::string_view text);
 
 // Appends text to out with every invalid sequence replaced by U+FFFD. Valid input is
 // appended in one piece.

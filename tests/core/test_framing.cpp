@@ -338,6 +338,21 @@ TEST_CASE("framing: anthropic fixtures") { check_folder("anthropic"); }
 TEST_CASE("framing: gemini fixtures") { check_folder("gemini"); }
 TEST_CASE("framing: ollama fixtures") { check_folder("ollama"); }
 
+TEST_CASE("utf8: is_ascii finds a byte above 0x7F wherever it is") {
+  for (std::size_t n = 0; n <= 20; ++n) {
+    std::string text(n, 'a');
+    CHECK(utf8::is_ascii(text));
+    for (std::size_t i = 0; i < n; ++i) {
+      std::string marked = text;
+      marked[i] = '\x80';
+      CHECK_FALSE(utf8::is_ascii(marked));
+      marked[i] = '\xFF';
+      CHECK_FALSE(utf8::is_ascii(marked));
+    }
+  }
+  CHECK(utf8::is_ascii(std::string("\0\x7F", 2)));
+}
+
 TEST_CASE("utf8: Encoding Standard replacement") {
   using utf8::sanitized;
   const std::string fffd(utf8::kReplacement);
