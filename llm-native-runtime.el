@@ -338,8 +338,8 @@ reaches the command that waits."
 
 (defun llm-native--catch-up (handle result)
   "Give HANDLE's partial callback the text of its chat RESULT vector, if new.
-A chat's end may carry its whole text and reasoning instead of a last
-large delta (the module sends t for what its progress events carried);
+A chat's end may carry its whole text and reasoning instead of its last
+delta (the module sends t for what its progress events carried);
 callers still get that text as a last partial before the result."
   (let ((text (aref result 0))
         (reasoning (aref result 1)))

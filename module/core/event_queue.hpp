@@ -10,9 +10,10 @@
 // tokens that arrived. Only new bytes cross into Lisp, which appends them to the text
 // it holds: a long answer is never decoded into a Lisp string twice.
 //
-// When a request ends in the same drain as a last delta that is at least half its text,
-// the Done event carries the whole text instead and the delta is dropped: Lisp gets one
-// string rather than the delta plus a joined copy (it makes that text the last partial).
+// When a request ends in the same drain as its last delta, the Done event may carry the
+// whole text instead and the delta is dropped, whichever costs Emacs fewer bytes (see
+// fold_final_progress): Lisp then gets one string rather than the delta plus a joined copy
+// (it makes that text the last partial).
 //
 // Progress can also be paced: with an interval, a request's marker is queued at most once
 // per interval. Text that comes sooner is held (the main thread is not woken for it) until
